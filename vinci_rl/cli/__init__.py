@@ -1,0 +1,43 @@
+"""`vinci-rl` command line. Each subcommand lives in its own module with `add_arguments(parser)` and
+`run(args) -> int`; modules are imported only when their command runs, so `vinci-rl --help` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# command name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "render": ("vinci_rl.cli.render_cmd", "render code of a language to a PNG"),
+    "score": ("vinci_rl.cli.score_cmd", "score code against a reference image; prints the reward and its terms"),
+}
+
+
+class CliError(Exception):
+    """A user error: printed as one line naming the bad file/field/value, exit status 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="vinci-rl", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        parser.parse_args(argv or ["--help"])
+        return 2
+    name = argv[0]
+    module = importlib.import_module(COMMANDS[name][0])
+    cmd_parser = argparse.ArgumentParser(prog=f"vinci-rl {name}", description=COMMANDS[name][1])
+    module.add_arguments(cmd_parser)
+    args = cmd_parser.parse_args(argv[1:])
+    try:
+        return int(module.run(args) or 0)
+    except CliError as e:
+        print(f"vinci-rl {name}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
