@@ -11,7 +11,9 @@ lets pip install it with the rest of its requirements and lets every tool see `v
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
+import io
 import re
 import sys
 import zipfile
@@ -62,9 +64,11 @@ def rename(src: Path, out_dir: Path) -> Path:
                 if name.endswith("/METADATA"):
                     data = _rewrite_metadata(data.decode(), version).encode()
             zout.writestr(name, data)
-            record.append(f"{name},{_record_hash(data)}")
-        record.append(f"{new_info}/RECORD,,")
-        zout.writestr(f"{new_info}/RECORD", "\n".join(record) + "\n")
+            record.append([name, *_record_hash(data).split(",")])
+        record.append([f"{new_info}/RECORD", "", ""])
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(record)  # file names may contain commas
+        zout.writestr(f"{new_info}/RECORD", buf.getvalue())
     return dst
 
 

@@ -11,6 +11,10 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "render": ("vinci_rl.cli.render_cmd", "render code of a language to a PNG"),
     "score": ("vinci_rl.cli.score_cmd", "score code against a reference image; prints the reward and its terms"),
+    "make-tiny-model": ("vinci_rl.cli.make_tiny_model_cmd", "build a tiny random-weight VLM (tests, demo)"),
+    "make-sample-data": ("vinci_rl.cli.sample_data_cmd", "render the bundled sample set into verl parquet files"),
+    "train": ("vinci_rl.cli.train_cmd", "run verl's GRPO trainer on a recipe"),
+    "demo": ("vinci_rl.cli.demo_cmd", "the whole CPU demo: tiny VLM, sample data, GRPO steps, report"),
 }
 
 

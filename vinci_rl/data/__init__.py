@@ -1,0 +1,1 @@
+"""Datasets: verl's multimodal parquet rows, the bundled sample set."""

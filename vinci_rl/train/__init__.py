@@ -1,0 +1,1 @@
+"""Training: the verl reward manager, the `train` command, CPU-run wiring."""

@@ -1,0 +1,132 @@
+"""The `vinci` reward manager: verl's reward-loop extension point, scoring each finished rollout visually.
+
+verl calls `run_single` for every sample as soon as it finishes generating (rule-style rewards stream while
+the rest of the batch still generates). The manager reads the target language, the reference image (from the
+prompt) and the ground truth from the batch row, scores the response, and returns `reward_score` plus every
+term in `reward_extra_info`, which `vinci_rl.train.trainer` logs as `reward/<term>` each step.
+
+Select it with `reward.reward_manager.name=vinci`; its settings are the recipe's `vinci.reward` block.
+A sample whose row is malformed or whose scoring raises gets the configured failure reward with status
+`bad_sample` / `reward_error` (and a logged traceback): every sample gets a reward, none crashes the step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from verl import DataProto
+from verl.experimental.reward_loop.reward_manager import register
+from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
+
+from vinci_rl.render.result import STATUSES
+from vinci_rl.train.sample_fields import SampleFieldError, reward_inputs
+
+logger = logging.getLogger(__name__)
+
+# Failure kinds beyond the render statuses, all reported as status/<kind> rates.
+EXTRA_STATUSES = ("wrong_language", "no_code", "bad_sample", "reward_error", "worker_failure")
+ALL_STATUSES = tuple(dict.fromkeys(STATUSES + EXTRA_STATUSES))
+SCORED_KEY = "vinci/scored"  # 1.0 on every sample this manager scored: lets tests count them
+INDEX_KEY = "vinci/index"  # the dataset row (extra_info.index), so sample logs can find the reference image
+REWARD_KEY = "vinci/reward"  # the overall reward, repeated for the sample log
+BOOKKEEPING_KEYS = (SCORED_KEY, INDEX_KEY, REWARD_KEY)
+
+
+def vinci_section(config: DictConfig | dict) -> dict[str, Any]:
+    """The recipe's `vinci` block as a plain dict ({} when absent)."""
+    section = config.get("vinci") if hasattr(config, "get") else None
+    if section is None:
+        return {}
+    return OmegaConf.to_container(section, resolve=True) if isinstance(section, DictConfig) else dict(section)
+
+
+def extra_info_row(
+    reward: float, terms: dict[str, float], term_names: list[str], status: str, elapsed_s: float, index: int
+) -> dict:
+    """One sample's reward_extra_info: numbers only (verl averages them in validation), the same keys for every
+    sample (verl stacks them per key)."""
+    row = {name: float(terms.get(name, math.nan)) for name in term_names}
+    for kind in ALL_STATUSES:
+        row[f"status/{kind}"] = 1.0 if status == kind else 0.0
+    row["reward_time_s"] = float(elapsed_s)
+    row[SCORED_KEY] = 1.0
+    row[INDEX_KEY] = float(index)
+    row[REWARD_KEY] = float(reward)
+    return row
+
+
+class LocalScoringBackend:
+    """Scores in this process, on one dedicated thread (renderers are single-threaded objects)."""
+
+    def __init__(self, reward_cfg: dict):
+        from vinci_rl.reward.config import RewardConfig
+
+        self.config = RewardConfig.from_dict(reward_cfg, source="recipe vinci.reward")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vinci-reward")
+        self._scorer = None
+
+    @property
+    def term_names(self) -> list[str]:
+        return list(self.config.weights)
+
+    @property
+    def failure_reward(self) -> float:
+        return float(self.config.failure_reward)
+
+    def _score_blocking(self, response: str, inputs) -> Any:
+        if self._scorer is None:
+            from vinci_rl.reward.scorer import VisualScorer
+
+            self._scorer = VisualScorer(self.config)
+        return self._scorer.score(
+            response, inputs.language, inputs.reference, ground_truth=inputs.ground_truth, gt_length=inputs.gt_tokens
+        )
+
+    async def score(self, response: str, inputs):
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._score_blocking, response, inputs)
+
+
+@register("vinci")
+class VinciRewardManager(RewardManagerBase):
+    _backend: LocalScoringBackend | None = None
+
+    def __init__(self, config, tokenizer, compute_score=None, reward_router_address=None, reward_model_tokenizer=None):
+        super().__init__(config, tokenizer, compute_score)
+        cls = type(self)
+        if cls._backend is None:  # one backend (one warm renderer) per reward-loop worker process
+            cls._backend = LocalScoringBackend(vinci_section(config).get("reward", {}))
+        self.backend = cls._backend
+
+    def _decode(self, item) -> str:
+        response_ids = item.batch["responses"]
+        valid = int(item.batch["attention_mask"][-response_ids.shape[-1] :].sum())
+        return self.tokenizer.decode(response_ids[:valid], skip_special_tokens=True)
+
+    def _failure(self, status: str, message: str, index: int = -1) -> dict:
+        logger.error("vinci reward: %s: %s", status, message)
+        reward = self.backend.failure_reward
+        info = extra_info_row(reward, {}, self.backend.term_names, status, 0.0, index)
+        return {"reward_score": reward, "reward_extra_info": info}
+
+    async def run_single(self, data: DataProto) -> dict:
+        item = data[-1]  # multi-sequence outputs: the last sequence is the answer
+        response = await asyncio.get_running_loop().run_in_executor(None, self._decode, item)
+        try:
+            inputs = reward_inputs(item.non_tensor_batch)
+        except (SampleFieldError, OSError, ValueError) as e:
+            return self._failure("bad_sample", f"{type(e).__name__}: {e}")
+        try:
+            result = await self.backend.score(response, inputs)
+        except Exception as e:  # noqa: BLE001 - a defined failure value, logged with its traceback
+            logger.exception("vinci reward: scoring sample %s failed", inputs.sample_id)
+            return self._failure("reward_error", f"{type(e).__name__}: {e}", inputs.index)
+        reward = float(result.overall)
+        names = self.backend.term_names
+        info = extra_info_row(reward, result.terms, names, result.status, result.elapsed_s, inputs.index)
+        return {"reward_score": reward, "reward_extra_info": info}

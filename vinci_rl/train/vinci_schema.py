@@ -1,0 +1,32 @@
+"""The recipe's `vinci:` block: one section per vinci-rl component, each validated by that component's own
+typed config (unknown keys are errors that name the key)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+def _check_reward(section: Any) -> None:
+    from vinci_rl.reward.config import RewardConfig
+
+    RewardConfig.from_dict(section or {}, source="vinci.reward")
+
+
+SECTIONS: dict[str, Callable[[Any], None]] = {
+    "reward": _check_reward,
+}
+
+
+def vinci_problems(block: dict | None) -> list[str]:
+    """Problems in a `vinci:` block, each naming the key: unknown sections, and each section's own errors."""
+    problems = []
+    for name, section in (block or {}).items():
+        check = SECTIONS.get(name)
+        if check is None:
+            problems.append(f"vinci.{name} (unknown section; known: {', '.join(SECTIONS)})")
+            continue
+        try:
+            check(section)
+        except (ValueError, TypeError) as e:
+            problems.append(f"vinci.{name}: {e}")
+    return problems

@@ -1,0 +1,35 @@
+"""vinci-rl's verl plugin: verl imports this module in every process (driver and Ray workers) through the
+`verl.plugins` entry point of our distribution (see pyproject.toml), right when `import verl` runs.
+
+It registers what vinci-rl adds to verl, through verl's own extension points:
+- fixes for the pinned verl release (`vinci_rl.verl_fixes`),
+- the CPU platform and gloo process groups, only in processes of a CPU run (VINCI_RL_CPU=1),
+- the `vinci` reward manager (`vinci_rl.train.reward_manager`).
+
+verl logs a failing plugin only at debug level, so errors are logged here loudly before being re-raised.
+"""
+
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger("vinci_rl")
+
+
+def _register() -> None:
+    from vinci_rl.cpu import cpu_mode_enabled
+    from vinci_rl.verl_fixes import apply_all
+
+    apply_all()
+    if cpu_mode_enabled():
+        from vinci_rl.cpu import verl_platform
+
+        verl_platform.use_gloo_process_groups()
+    import vinci_rl.train.reward_manager  # noqa: F401  (registers the "vinci" reward manager)
+
+
+try:
+    _register()
+except Exception:
+    logger.exception("vinci-rl: loading the verl plugin failed")
+    raise
