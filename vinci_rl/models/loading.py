@@ -16,5 +16,5 @@ def load_vlm(path_or_id: str, dtype: str = "auto", device: str = "cpu"):
         raise FileNotFoundError(f"model directory {path_or_id} does not exist")
     src = str(Path(path_or_id).expanduser()) if looks_local else path_or_id
     model = AutoModelForImageTextToText.from_pretrained(src, dtype=dtype).to(device)
-    processor = AutoProcessor.from_pretrained(src, backend="pil")
+    processor = AutoProcessor.from_pretrained(src)
     return model, processor

@@ -116,17 +116,17 @@ class VinciRewardManager(RewardManagerBase):
 
     async def run_single(self, data: DataProto) -> dict:
         item = data[-1]  # multi-sequence outputs: the last sequence is the answer
-        response = await asyncio.get_running_loop().run_in_executor(None, self._decode, item)
         try:
+            response = await asyncio.get_running_loop().run_in_executor(None, self._decode, item)
             inputs = reward_inputs(item.non_tensor_batch)
-        except (SampleFieldError, OSError, ValueError) as e:
+        except (SampleFieldError, OSError, ValueError, KeyError) as e:
             return self._failure("bad_sample", f"{type(e).__name__}: {e}")
         try:
             result = await self.backend.score(response, inputs)
+            reward = float(result.overall)
+            elapsed = float(result.timings.get("total_s", 0.0))
+            info = extra_info_row(reward, result.terms, self.backend.term_names, result.status, elapsed, inputs.index)
         except Exception as e:  # noqa: BLE001 - a defined failure value, logged with its traceback
             logger.exception("vinci reward: scoring sample %s failed", inputs.sample_id)
             return self._failure("reward_error", f"{type(e).__name__}: {e}", inputs.index)
-        reward = float(result.overall)
-        names = self.backend.term_names
-        info = extra_info_row(reward, result.terms, names, result.status, result.elapsed_s, inputs.index)
         return {"reward_score": reward, "reward_extra_info": info}

@@ -57,6 +57,8 @@ def prepare(cfg: DictConfig, run_dir: Path, device: str, address: str | None) ->
         env.update(activate_cpu_env())
     os.environ.update(env)
     with open_dict(cfg):
+        if not Path(str(cfg.trainer.default_local_dir)).is_absolute():  # checkpoints go into the run folder
+            cfg.trainer.default_local_dir = str(run_dir / "checkpoints")
         init = cfg.ray_kwargs.ray_init
         # "local" always starts a new embedded cluster: never attach to someone else's (RAY_ADDRESS is ignored).
         init.address = address or "local"
