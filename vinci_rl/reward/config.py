@@ -1,0 +1,306 @@
+"""The reward's schema: typed dataclasses; values come from YAML (a preset, a reward file or a recipe).
+
+A reward YAML is either the reward mapping itself or a recipe with a top-level `vinci: {reward: {...}}`
+block (other recipe keys are left to their owners). `preset: NAME` inside the mapping starts from a preset
+in `vinci_rl/reward/presets/` and overrides it key by key (nested blocks merge; `weights` replaces the
+preset's weights as a whole, so a term can be dropped). Unknown keys raise ValueError naming the key and
+the file. `RewardConfig()` equals the `default` preset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+PRESETS_DIR = Path(__file__).parent / "presets"
+
+# Every term the scorer knows, with the value it takes when the render failed (its lowest value) unless
+# `term_failure_values` says otherwise.
+TERM_FLOORS: dict[str, float] = {
+    "pixel_l2": -1.0,
+    "canny_l2": -1.0,
+    "ssim": -1.0,
+    "dino_coarse": 0.0,
+    "dino_fine": 0.0,
+    "lpips": -1.0,
+    "dreamsim": -1.0,
+    "length": -1.0,
+    "format": 0.0,
+}
+TERMS = tuple(TERM_FLOORS)
+# Terms computed from the render; the others (length, format) only need the text.
+IMAGE_TERMS = frozenset({"pixel_l2", "canny_l2", "ssim", "dino_coarse", "dino_fine", "lpips", "dreamsim"})
+DINO_TERMS = frozenset({"dino_coarse", "dino_fine"})
+
+RENDER_FAILURE_MODES = ("overall", "terms")
+DINO_FEATURES = ("cls_prenorm", "cls", "mean")
+DTYPES = ("bfloat16", "float32", "float16")
+LENGTH_UNITS = ("chars", "tokens")
+
+
+@dataclass
+class LanguageConfig:
+    # What happens when the response has no fenced block of the target language:
+    # "fail" -> the sample scores failure_rewards[wrong_language | no_code] (VinciCoder: 0);
+    # "raw"  -> score the last fenced block of any tag, else the whole response (format term still 0).
+    on_missing: str = "fail"
+    # Extra fence tags per language, on top of the built-in ones (svg; html/htm; latex/tex; python/py; ...).
+    aliases: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class LengthConfig:
+    # "chars" counts characters; "tokens" counts tokens of `tokenizer` (a path or hub id, loaded lazily),
+    # unless the caller passes the lengths itself.
+    unit: str = "chars"
+    tokenizer: str | None = None
+    # Below floor_ratio x the ground-truth length the term is floor_penalty (RLRF's length-collapse hack).
+    floor_ratio: float = 0.1
+    floor_penalty: float = -1.0
+
+
+@dataclass
+class FormatConfig:
+    # The format term when the target-language fence is missing (it is 1 when present).
+    wrong_value: float = 0.0
+
+
+@dataclass
+class DinoConfig:
+    # Weights: a local directory or a hub id passed to Dinov2Model.from_pretrained ...
+    model: str | None = None
+    # ... or a Dinov2Config as a dict: random weights (tests, smoke runs). One of the two is needed.
+    config: dict[str, Any] | None = None
+    # cls_prenorm: CLS of the last layer before the final LayerNorm (VinciCoder); cls: CLS after it;
+    # mean: mean of the patch tokens after it (StarVector DinoScore).
+    feature: str = "cls_prenorm"
+    tile_size: int = 448
+    max_tiles: int = 12
+    # bfloat16 casts the model with .to() (faster than autocast on CPU with AMX); float32 for exactness.
+    dtype: str = "bfloat16"
+    # "auto": cuda when available, else cpu.
+    device: str = "auto"
+    # Crops per forward pass.
+    batch_size: int = 16
+    # Reference images whose view features are kept (LRU, keyed by sha1 of the pixels + tiling spec).
+    cache_size: int = 1024
+    image_mean: list[float] = field(default_factory=lambda: [0.485, 0.456, 0.406])
+    image_std: list[float] = field(default_factory=lambda: [0.229, 0.224, 0.225])
+
+
+@dataclass
+class LpipsConfig:
+    # A torch state_dict of a whole `lpips.LPIPS(net=net)` module (no download happens).
+    path: str | None = None
+    net: str = "alex"
+    size: int = 256
+    device: str = "auto"
+
+
+@dataclass
+class DreamSimConfig:
+    # The dreamsim cache directory holding its checkpoints (no download happens when they are there).
+    path: str | None = None
+    type: str = "ensemble"
+    device: str = "auto"
+
+
+@dataclass
+class RewardConfig:
+    # term -> weight. Only the listed terms are computed and reported (weight 0 = logged, not counted).
+    weights: dict[str, float] = field(
+        default_factory=lambda: {"pixel_l2": 1.0, "canny_l2": 1.0, "ssim": 0.5, "length": 0.1, "format": 0.1}
+    )
+    # true: overall = sum(w * term) / sum(w) over the terms present; false: overall = sum(w * term).
+    normalize_weights: bool = True
+    # Overall reward of a failed sample (render failure in "overall" mode, wrong language, no code). RLRF: -1.
+    failure_reward: float = -1.0
+    # Per failure kind override of failure_reward: a render status (parse_error, timeout, blank, ...) or
+    # wrong_language / no_code.
+    failure_rewards: dict[str, float] = field(default_factory=dict)
+    # On a render failure: "overall" -> overall = the failure reward (RLRF);
+    # "terms" -> image terms take their failure value and the composite is computed as usual (VinciCoder).
+    render_failure: str = "overall"
+    # term -> value filled in when the render failed; default: the term's lowest value (TERM_FLOORS).
+    term_failure_values: dict[str, float] = field(default_factory=dict)
+    # A near-white render (status blank) counts as a render failure (RLRF).
+    blank_is_failure: bool = True
+    # "reference": render and compare at the reference image's size, scaled down to max_pixels;
+    # [width, height]: a fixed size for both sides (RLRF: [512, 512]).
+    size: Any = "reference"
+    max_pixels: int | None = 1024 * 1024
+    language: LanguageConfig = field(default_factory=LanguageConfig)
+    length: LengthConfig = field(default_factory=LengthConfig)
+    format: FormatConfig = field(default_factory=FormatConfig)
+    dino: DinoConfig = field(default_factory=DinoConfig)
+    lpips: LpipsConfig = field(default_factory=LpipsConfig)
+    dreamsim: DreamSimConfig = field(default_factory=DreamSimConfig)
+    # Passed to vinci_rl.render.RenderConfig (its own keys; it rejects unknown ones).
+    render: dict[str, Any] = field(default_factory=dict)
+
+    # ---- loading -------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None, source: str = "<dict>") -> "RewardConfig":
+        """Build from a reward mapping (keys as above; `preset: NAME` allowed). Raises ValueError."""
+        data = dict(data or {})
+        preset = data.pop("preset", None)
+        if preset is not None:
+            base = _preset_dict(str(preset), source)
+            data = _merge(base, data)
+        cfg = _build(cls, data, source, "reward")
+        cfg.validate(source)
+        return cfg
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "RewardConfig":
+        """Load a reward YAML or a recipe YAML with a top-level `vinci: {reward: ...}` block."""
+        path = Path(path)
+        try:
+            raw = yaml.safe_load(path.read_text())
+        except OSError as e:
+            raise ValueError(f"cannot read reward config {path}: {e}") from e
+        except yaml.YAMLError as e:
+            raise ValueError(f"{path}: invalid YAML: {e}") from e
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise ValueError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+        if "vinci" in raw:
+            vinci = raw["vinci"] or {}
+            if not isinstance(vinci, dict):
+                raise ValueError(f"{path}: 'vinci' must be a mapping")
+            raw = vinci.get("reward") or {}
+            if not isinstance(raw, dict):
+                raise ValueError(f"{path}: 'vinci.reward' must be a mapping")
+        return cls.from_dict(raw, source=str(path))
+
+    @classmethod
+    def from_preset(cls, name: str) -> "RewardConfig":
+        """A bundled preset: see `presets()`."""
+        return cls.from_dict(_preset_dict(name, f"preset {name!r}"), source=str(PRESETS_DIR / f"{name}.yaml"))
+
+    @classmethod
+    def load(cls, spec: str | Path | Mapping[str, Any] | "RewardConfig" | None) -> "RewardConfig":
+        """One entry point: None -> default; a config; a dict; a preset name; a YAML path."""
+        if spec is None:
+            return cls.from_preset("default")
+        if isinstance(spec, RewardConfig):
+            return spec
+        if isinstance(spec, Mapping):
+            return cls.from_dict(spec)
+        if isinstance(spec, str) and (PRESETS_DIR / f"{spec}.yaml").is_file():
+            return cls.from_preset(spec)
+        return cls.from_yaml(spec)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    # ---- checks and derived values -------------------------------------------------------------------
+
+    def validate(self, source: str = "<dict>") -> None:
+        def bad(msg: str) -> ValueError:
+            return ValueError(f"{source}: {msg}")
+
+        if not self.weights:
+            raise bad("reward.weights is empty: configure at least one term")
+        for name, w in self.weights.items():
+            if name not in TERM_FLOORS:
+                raise bad(f"unknown term 'reward.weights.{name}'; known terms: {', '.join(TERMS)}")
+            if not isinstance(w, (int, float)) or isinstance(w, bool):
+                raise bad(f"reward.weights.{name} must be a number, got {w!r}")
+        for name in self.term_failure_values:
+            if name not in TERM_FLOORS:
+                raise bad(f"unknown term 'reward.term_failure_values.{name}'")
+        if self.render_failure not in RENDER_FAILURE_MODES:
+            raise bad(f"reward.render_failure must be one of {RENDER_FAILURE_MODES}, got {self.render_failure!r}")
+        if self.language.on_missing not in ("fail", "raw"):
+            raise bad(f"reward.language.on_missing must be 'fail' or 'raw', got {self.language.on_missing!r}")
+        if self.length.unit not in LENGTH_UNITS:
+            raise bad(f"reward.length.unit must be one of {LENGTH_UNITS}, got {self.length.unit!r}")
+        if self.dino.feature not in DINO_FEATURES:
+            raise bad(f"reward.dino.feature must be one of {DINO_FEATURES}, got {self.dino.feature!r}")
+        if self.dino.dtype not in DTYPES:
+            raise bad(f"reward.dino.dtype must be one of {DTYPES}, got {self.dino.dtype!r}")
+        if self.dino.config is not None and not isinstance(self.dino.config, dict):
+            raise bad(f"reward.dino.config must be a mapping of Dinov2Config fields, got {self.dino.config!r}")
+        if self.dino.tile_size < 14 or self.dino.max_tiles < 1:
+            raise bad("reward.dino.tile_size must be >= 14 and reward.dino.max_tiles >= 1")
+        if DINO_TERMS & set(self.weights) and not (self.dino.model or self.dino.config):
+            raise bad("dino terms are weighted but neither reward.dino.model (path / hub id) nor reward.dino.config is set")
+        if "lpips" in self.weights and not self.lpips.path:
+            raise bad("term lpips is weighted but reward.lpips.path (LPIPS weights) is not set")
+        if "dreamsim" in self.weights and not self.dreamsim.path:
+            raise bad("term dreamsim is weighted but reward.dreamsim.path (DreamSim checkpoint dir) is not set")
+        size = self.size
+        if isinstance(size, str):
+            if size != "reference":
+                raise bad(f"reward.size must be 'reference' or [width, height], got {size!r}")
+        elif not (isinstance(size, (list, tuple)) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size)):
+            raise bad(f"reward.size must be 'reference' or [width, height] positive ints, got {size!r}")
+        if self.max_pixels is not None and self.max_pixels <= 0:
+            raise bad(f"reward.max_pixels must be positive or null, got {self.max_pixels!r}")
+        if not isinstance(self.render, dict):
+            raise bad(f"reward.render must be a mapping, got {self.render!r}")
+        from vinci_rl.render.config import RenderConfig
+
+        try:
+            RenderConfig.from_dict(self.render)
+        except (ValueError, TypeError) as e:
+            raise bad(f"reward.render: {e}") from e
+
+    def failure_value(self, kind: str) -> float:
+        """Overall reward of a sample that failed with this kind (render status, wrong_language, no_code)."""
+        return float(self.failure_rewards.get(kind, self.failure_reward))
+
+    def term_failure_value(self, term: str) -> float:
+        return float(self.term_failure_values.get(term, TERM_FLOORS[term]))
+
+
+def presets() -> list[str]:
+    """Names of the bundled presets."""
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+
+
+def _preset_dict(name: str, source: str) -> dict[str, Any]:
+    path = PRESETS_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise ValueError(f"{source}: unknown reward preset {name!r}; available: {', '.join(presets())}")
+    data = yaml.safe_load(path.read_text()) or {}
+    if "preset" in data:
+        data = _merge(_preset_dict(str(data.pop("preset")), str(path)), data)
+    return data
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if k != "weights" and isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = _merge(dict(out[k]), v)
+        else:
+            out[k] = v
+    return out
+
+
+def _build(cls: type, data: Mapping[str, Any], source: str, prefix: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{source}: '{prefix}' must be a mapping, got {type(data).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in fields:
+            raise ValueError(
+                f"{source}: unknown key '{prefix}.{key}'; expected one of: {', '.join(sorted(fields))}"
+            )
+        default = fields[key].default_factory() if fields[key].default_factory is not dataclasses.MISSING else None
+        if dataclasses.is_dataclass(default):
+            kwargs[key] = _build(type(default), value or {}, source, f"{prefix}.{key}")
+        elif isinstance(default, dict) and value is not None and not isinstance(value, Mapping):
+            raise ValueError(f"{source}: '{prefix}.{key}' must be a mapping, got {value!r}")
+        else:
+            kwargs[key] = dict(value) if isinstance(value, Mapping) else value
+    return cls(**kwargs)
