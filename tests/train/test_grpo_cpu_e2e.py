@@ -3,6 +3,7 @@ random Qwen2.5-VL, an image in every prompt and the visual reward. Run alone wit
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -18,6 +19,8 @@ from safetensors.numpy import load_file
 REPO = Path(__file__).resolve().parents[2]
 STEPS, PROMPTS, N = 2, 4, 2
 TAG_VAR = "VINCI_RL_TEST_TAG"
+# Real GRPO runs take ~10 GB: tests that start one hold this lock so two never overlap.
+E2E_LOCK = "/tmp/vinci-e2e.lock"
 
 
 def _processes_with_tag(tag: str) -> list[int]:
@@ -58,9 +61,11 @@ def grpo_run(tmp_path_factory, tiny_vlm, sample_data):
         "actor_rollout_ref.actor.checkpoint.save_contents=[model,hf_model]",
         "--run-dir", str(run_dir),
     ]  # fmt: skip
-    t0 = time.time()
-    proc = subprocess.run(cmd, env=env, cwd=run_dir, capture_output=True, text=True, timeout=900)
-    wall = time.time() - t0
+    with open(E2E_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        t0 = time.time()
+        proc = subprocess.run(cmd, env=env, cwd=run_dir, capture_output=True, text=True, timeout=900)
+        wall = time.time() - t0
     (run_dir / "train.log").write_text(proc.stdout + proc.stderr)
     assert proc.returncode == 0, f"training failed (log: {run_dir / 'train.log'}):\n{proc.stderr[-4000:]}"
     print(f"\nGRPO e2e: {STEPS} steps in {wall:.0f} s wall (start-up included)")

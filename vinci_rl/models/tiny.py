@@ -148,7 +148,7 @@ def make_tiny_model(out: str | Path, kind: str = "qwen2.5-vl", seed: int = 0, ex
         vision_end_token_id=ids["<|vision_end|>"],
         tie_word_embeddings=False,
     )
-    config.torch_dtype = torch.float32
+    config.dtype = torch.float32
     torch.manual_seed(seed)
     model = getattr(transformers, spec.model_cls)(config)
     model.generation_config.eos_token_id = ids["<|im_end|>"]

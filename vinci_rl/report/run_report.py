@@ -22,6 +22,7 @@ def reward_curves(metrics_path: Path, out_png: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     rows = read_jsonl(metrics_path)
     steps = [r["step"] for r in rows]
@@ -33,6 +34,7 @@ def reward_curves(metrics_path: Path, out_png: Path) -> Path:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for name, values in series.items():
         ax.plot(steps, values, marker="o", linewidth=2.5 if name.startswith("reward") else 1.2, label=name)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("GRPO step")
     ax.set_ylabel("mean over the batch")
     ax.set_title("Reward and reward terms per step")
