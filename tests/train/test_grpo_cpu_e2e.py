@@ -117,6 +117,30 @@ def test_rollout_log_probs_match_the_trainer_after_weight_sync(grpo_run):
         assert data["training/rollout_actor_probs_pearson_corr"] > 0.99
 
 
+def test_vllm_got_the_schedules_max_tokens_each_step(grpo_run, sample_data):
+    """The budget the schedule computes from each step's batch is what vLLM generated to: with random weights
+    almost no sample stops early, so the longest response of a step equals its max_tokens, and none is longer."""
+    import pandas as pd
+    from omegaconf import OmegaConf
+
+    from vinci_rl.schedule.max_length import MaxLengthSchedule
+
+    cfg = OmegaConf.load(grpo_run["dir"] / "config.yaml")
+    schedule = MaxLengthSchedule.from_dict(OmegaConf.to_container(cfg.vinci.schedule))
+    gt = [int(e["gt_tokens"]) for e in pd.read_parquet(sample_data / "train.parquet").extra_info]
+    budgets = []
+    for m in grpo_run["metrics"]:
+        step = m["step"]
+        expected = schedule.budget(step, gt[(step - 1) * PROMPTS : step * PROMPTS], cap=cfg.data.max_response_length)
+        rows = [s for s in grpo_run["samples"] if s["step"] == step]
+        assert m["data"]["schedule/max_tokens"] == expected
+        assert {s["max_tokens"] for s in rows} == {expected}
+        assert max(s["response_tokens"] for s in rows) == expected
+        assert 0.0 < m["data"]["schedule/truncation_rate"] <= 1.0
+        budgets.append(expected)
+    assert len(set(budgets)) > 1, f"the sample set should give different budgets per step, got {budgets}"
+
+
 def test_run_cleaned_up_its_processes(grpo_run):
     deadline = time.time() + 30
     while (left := _processes_with_tag(grpo_run["tag"])) and time.time() < deadline:

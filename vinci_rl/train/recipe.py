@@ -29,6 +29,12 @@ FREE_FORM = (
 )
 
 
+# Keys verl reads with `config.get(...)` that its YAML schema does not list, per base config.
+READ_WITH_GET = {
+    "sft_trainer_engine": ("data.image_key", "data.video_key"),
+}
+
+
 class RecipeError(ValueError):
     """A recipe that cannot be composed or has unknown keys (the message names the file and keys)."""
 
@@ -55,14 +61,25 @@ def compose_recipe(recipe: str | Path, overrides: list[str] | None = None) -> Di
     return cfg
 
 
-def _base_verl_config() -> DictConfig:
+def base_config_name(recipe: str | Path) -> str:
+    """The verl config a recipe composes on: the first entry of its `defaults` list (ppo_trainer, ...)."""
+    import yaml
+
+    defaults = (yaml.safe_load(Path(recipe).read_text()) or {}).get("defaults") or []
+    for entry in defaults:
+        if isinstance(entry, str) and entry != "_self_":
+            return entry
+    raise RecipeError(f"{recipe}: its defaults list names no verl config (e.g. ppo_trainer)")
+
+
+def _base_verl_config(name: str) -> DictConfig:
     from hydra import compose, initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
 
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module(config_module="verl.trainer.config", version_base=None):
-            return compose(config_name="ppo_trainer")
+            return compose(config_name=name)
     finally:
         GlobalHydra.instance().clear()
 
@@ -105,12 +122,18 @@ def _known_in_verl(key: str, base: DictConfig) -> bool:
     return False
 
 
-def unknown_keys(cfg: DictConfig) -> list[str]:
-    """Keys of a composed recipe that neither verl nor vinci-rl knows (vinci keys come with the reason)."""
+def unknown_keys(cfg: DictConfig, base_name: str = "ppo_trainer") -> list[str]:
+    """Keys of a composed recipe that neither verl (its `base_name` config) nor vinci-rl knows; problems in the
+    `vinci` block come with their reason."""
     from vinci_rl.train.vinci_schema import vinci_problems
 
-    base = _base_verl_config()
-    unknown = [k for k in _leaf_keys(cfg) if not k.startswith("vinci.") and k != "vinci" and not _known_in_verl(k, base)]
+    base = _base_verl_config(base_name)
+    extra = READ_WITH_GET.get(base_name, ())
+    unknown = [
+        k
+        for k in _leaf_keys(cfg)
+        if not k.startswith("vinci.") and k != "vinci" and k not in extra and not _known_in_verl(k, base)
+    ]
     vinci = cfg.get("vinci")
     if vinci is not None:
         unknown += vinci_problems(OmegaConf.to_container(vinci, resolve=False))
@@ -118,6 +141,6 @@ def unknown_keys(cfg: DictConfig) -> list[str]:
 
 
 def check_recipe(cfg: DictConfig, source: str) -> None:
-    bad = unknown_keys(cfg)
+    bad = unknown_keys(cfg, base_config_name(source))
     if bad:
         raise RecipeError(f"{source}: unknown config key(s): {', '.join(bad)}")

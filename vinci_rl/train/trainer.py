@@ -1,7 +1,12 @@
-"""The `vinci_sync` trainer: verl's synchronous V1 trainer plus per-term reward metrics and a sample log.
+"""The `vinci_sync` trainer: verl's synchronous V1 trainer plus the max-length schedule, per-term reward
+metrics and a sample log.
 
-Registered with verl's trainer registry (`trainer.v1.trainer_mode=vinci_sync`). It overrides one named step,
-`_compute_metrics`, and nothing of the loop:
+Registered with verl's trainer registry (`trainer.v1.trainer_mode=vinci_sync`). It overrides two named steps
+and nothing of the loop:
+- `_next_train_batch`: writes the step's generation budget (`vinci.schedule`) into the batch, which the
+  `vinci_budget_agent` loop hands to vLLM as max_tokens; logged as `schedule/max_tokens`,
+  `schedule/truncation_rate`, `schedule/response_length_{mean,max}`;
+- `_compute_metrics`:
 - `reward/<term>/mean` for every reward term and `reward/status/<kind>` (rate of each render status),
   from the `reward_extra_info` the `vinci` reward manager attached to each sample;
 - one JSON line per sample in $VINCI_RL_RUN_DIR/samples.jsonl (step, id, language, response, reward, terms,
@@ -18,10 +23,13 @@ from pathlib import Path
 
 import numpy as np
 import transfer_queue as tq
+import verl.utils.tensordict_utils as tu
+from omegaconf import open_dict
 from verl.trainer.ppo.v1.trainer_base import register_trainer
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
-from vinci_rl.train.reward_manager import BOOKKEEPING_KEYS, SCORED_KEY
+from vinci_rl.schedule.max_length import BUDGET_KEY, MaxLengthSchedule, truncation_rate
+from vinci_rl.train.reward_manager import BOOKKEEPING_KEYS, SCORED_KEY, vinci_section
 
 RUN_DIR_ENV = "VINCI_RL_RUN_DIR"
 
@@ -45,15 +53,46 @@ def reward_metrics(infos: list[dict]) -> dict[str, float]:
 
 
 def _to_list(value) -> list:
+    """A non-tensor column (numpy array, NonTensorStack, list) as a plain list."""
     if value is None:
         return []
     if hasattr(value, "tolist"):
         return value.tolist()
-    return list(value)
+    return [getattr(v, "data", v) for v in value]
 
 
 @register_trainer("vinci_sync")
 class VinciSyncTrainer(PPOTrainerSync):
+    def __init__(self, config):
+        # verl branches on trainer_mode == "sync" (replay buffer, prompt persistence, refills): once verl has
+        # picked this class by name, it must see the mode it extends.
+        with open_dict(config):
+            config.trainer.v1.trainer_mode = "sync"
+        super().__init__(config)
+        schedule = vinci_section(config).get("schedule")
+        self.schedule = MaxLengthSchedule.from_dict(schedule) if schedule is not None else None
+        self.budgets: dict[int, int] = {}
+
+    def _next_train_batch(self, num_prompts=None):
+        batch = super()._next_train_batch(num_prompts)
+        if self.schedule is not None:
+            gt = [int((info or {}).get("gt_tokens", -1)) for info in _to_list(batch.get("extra_info", None))]
+            budget = self.schedule.budget(self.global_steps, gt, cap=int(self.config.data.max_response_length))
+            tu.assign_non_tensor_data(batch, BUDGET_KEY, budget)
+            self.budgets[self.global_steps] = budget
+        return batch
+
+    def _schedule_metrics(self, step: int, lengths: list[int]) -> dict[str, float]:
+        budget = self.budgets.get(step)
+        if budget is None:
+            return {}
+        return {
+            "schedule/max_tokens": float(budget),
+            "schedule/truncation_rate": truncation_rate(lengths, budget),
+            "schedule/response_length_mean": float(np.mean(lengths)) if lengths else 0.0,
+            "schedule/response_length_max": float(max(lengths, default=0)),
+        }
+
     def _compute_metrics(self, batch, metrics, timing_raw, global_steps, epoch):
         super()._compute_metrics(batch, metrics, timing_raw, global_steps, epoch)
         real = [i for i, tag in enumerate(batch.tags) if not tag.get("is_padding", False)]
@@ -63,17 +102,26 @@ class VinciSyncTrainer(PPOTrainerSync):
         data = tq.kv_batch_get(keys=keys, partition_id=batch.partition_id, select_fields=["extra_fields", "responses"])
         extra_fields = _to_list(data["extra_fields"])
         infos = [(ef or {}).get("reward_extra_info", {}) if isinstance(ef, dict) else {} for ef in extra_fields]
+        responses = [r.tolist() for r in data["responses"].unbind()]
         metrics.update(reward_metrics(infos))
-        self._append_samples(global_steps, keys, infos, data["responses"])
+        metrics.update(self._schedule_metrics(global_steps, [len(r) for r in responses]))
+        self._append_samples(global_steps, keys, infos, responses)
 
-    def _append_samples(self, step: int, keys: list, infos: list[dict], responses) -> None:
+    def _append_samples(self, step: int, keys: list, infos: list[dict], responses: list[list[int]]) -> None:
         run_dir = os.environ.get(RUN_DIR_ENV)
         if not run_dir:
             return
-        texts = [self.tokenizer.decode(r.tolist(), skip_special_tokens=True) for r in responses.unbind()]
-        path = Path(run_dir) / "samples.jsonl"
-        with path.open("a") as f:
-            for key, info, text in zip(keys, infos, texts, strict=True):
+        budget = self.budgets.get(step)
+        with (Path(run_dir) / "samples.jsonl").open("a") as f:
+            for key, info, ids in zip(keys, infos, responses, strict=True):
                 status = next((k.split("/", 1)[1] for k, v in info.items() if k.startswith("status/") and v), None)
-                record = {"step": step, "key": str(key), "response": text, "status": status, "reward_extra_info": info}
+                record = {
+                    "step": step,
+                    "key": str(key),
+                    "response": self.tokenizer.decode(ids, skip_special_tokens=True),
+                    "response_tokens": len(ids),
+                    "max_tokens": budget,
+                    "status": status,
+                    "reward_extra_info": info,
+                }
                 f.write(json.dumps(record, default=float) + "\n")

@@ -12,8 +12,15 @@ def _check_reward(section: Any) -> None:
     RewardConfig.from_dict(section or {}, source="vinci.reward")
 
 
+def _check_schedule(section: Any) -> None:
+    from vinci_rl.schedule.max_length import MaxLengthSchedule
+
+    MaxLengthSchedule.from_dict(section or {}, source="vinci.schedule")
+
+
 SECTIONS: dict[str, Callable[[Any], None]] = {
     "reward": _check_reward,
+    "schedule": _check_schedule,
 }
 
 
