@@ -13,6 +13,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "score": ("vinci_rl.cli.score_cmd", "score code against a reference image; prints the reward and its terms"),
     "make-tiny-model": ("vinci_rl.cli.make_tiny_model_cmd", "build a tiny random-weight VLM (tests, demo)"),
     "make-sample-data": ("vinci_rl.cli.sample_data_cmd", "render the bundled sample set into verl parquet files"),
+    "prepare": ("vinci_rl.cli.prepare_cmd", "turn image/code data into verl parquet: filters, split, bad-row report"),
+    "eval": ("vinci_rl.cli.eval_cmd", "score predictions (JSONL or a vLLM server) against a test parquet; JSON + HTML report"),
     "train": ("vinci_rl.cli.train_cmd", "run verl's GRPO trainer on a recipe"),
     "demo": ("vinci_rl.cli.demo_cmd", "the whole CPU demo: tiny VLM, sample data, GRPO steps, report"),
 }
@@ -35,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(COMMANDS[name][0])
     cmd_parser = argparse.ArgumentParser(prog=f"vinci-rl {name}", description=COMMANDS[name][1])
     module.add_arguments(cmd_parser)
-    args = cmd_parser.parse_args(argv[1:])
+    args = cmd_parser.parse_intermixed_args(argv[1:])
     try:
         return int(module.run(args) or 0)
     except CliError as e:
