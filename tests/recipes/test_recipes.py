@@ -3,6 +3,7 @@ a typo in a recipe or an override fails here, not silently at training time."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -65,8 +66,9 @@ def test_missing_recipe_file_is_named(tmp_path):
 
 
 def test_a_typo_inside_a_recipe_file_is_named(tmp_path):
-    src = RECIPES[[p.stem for p in RECIPES].index("svg_rlrf")].read_text()
+    recipe = RECIPES[[p.stem for p in RECIPES].index("svg_rlrf")]
+    shutil.copytree(recipe.parent / "common", tmp_path / "common")
     bad = tmp_path / "bad.yaml"
-    bad.write_text(src.replace("entropy_coeff: 0", "entropy_coef: 0"))
-    with pytest.raises(RecipeError, match="actor_rollout_ref.actor.entropy_coef"):
+    bad.write_text(recipe.read_text().replace("temperature: 1.1", "temprature: 1.1"))
+    with pytest.raises(RecipeError, match="actor_rollout_ref.rollout.temprature"):
         check_recipe(compose_recipe(bad), str(bad))

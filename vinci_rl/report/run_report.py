@@ -46,7 +46,7 @@ def reward_curves(metrics_path: Path, out_png: Path) -> Path:
     return out_png
 
 
-def _reference_images(train_files) -> dict[int, tuple[np.ndarray, str, str]]:
+def reference_images(train_files) -> dict[int, tuple[np.ndarray, str, str]]:
     """extra_info.index -> (image, language, ground truth), from the training parquet(s)."""
     import pandas as pd
     from PIL import Image
@@ -71,7 +71,7 @@ def rollout_gallery(run_dir: Path, out_html: Path, per_end: int = 6) -> Path:
     cfg = OmegaConf.load(run_dir / "config.yaml")
     reward_cfg = RewardConfig.from_dict(OmegaConf.to_container(cfg.vinci.reward, resolve=True))
     train_files = cfg.data.train_files
-    refs = _reference_images(OmegaConf.to_container(train_files) if OmegaConf.is_list(train_files) else train_files)
+    refs = reference_images(OmegaConf.to_container(train_files) if OmegaConf.is_list(train_files) else train_files)
     samples = sorted(read_jsonl(run_dir / "samples.jsonl"), key=lambda s: -s["reward_extra_info"]["vinci/reward"])
     chosen = samples if len(samples) <= 2 * per_end else samples[:per_end] + samples[-per_end:]
     entries = []
