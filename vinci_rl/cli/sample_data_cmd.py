@@ -1,4 +1,8 @@
-"""vinci-rl make-sample-data OUT: render the bundled sample set into train/val parquet files."""
+"""vinci-rl make-sample-data OUT: render the bundled sample set into train/val parquet files.
+
+    vinci-rl make-sample-data runs/sample_data --tokenizer runs/tiny-qwen2.5-vl
+    vinci-rl make-sample-data data/sample_set --programs     # regenerate the committed program files
+"""
 
 from __future__ import annotations
 
@@ -13,15 +17,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--train", type=int, default=32, help="train rows (default 32)")
     parser.add_argument("--val", type=int, default=8, help="validation rows (default 8)")
     parser.add_argument("--size", type=int, default=128, help="reference image side in pixels (default 128)")
+    parser.add_argument("--seed", type=int, default=0, help="program generator seed (default 0)")
+    parser.add_argument(
+        "--programs", action="store_true",
+        help="only write the programs as files OUT/<split>/<id>.<ext>, for `vinci-rl prepare`",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from vinci_rl.data.sample_set import build_sample_set
+    from vinci_rl.data.sample_set import build_sample_set, write_programs
 
     if args.train < 1 or args.val < 1:
         raise CliError(f"--train and --val must be >= 1 (got {args.train}, {args.val})")
+    if args.programs:
+        written = write_programs(args.out, args.train, args.val, args.seed)
+        print(f"programs written to {args.out}: {written}")
+        return 0
     try:
-        summary = build_sample_set(args.out, args.train, args.val, (args.size, args.size), args.tokenizer)
+        summary = build_sample_set(args.out, args.train, args.val, (args.size, args.size), args.tokenizer, args.seed)
     except OSError as e:
         raise CliError(str(e)) from e
     print(f"rows: {summary.rows}; per language: {summary.per_language}")

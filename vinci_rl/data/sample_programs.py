@@ -85,10 +85,22 @@ def smiles_program(rng: random.Random) -> str:
     return rng.choice(SMILES)
 
 
+def mermaid_program(rng: random.Random) -> str:
+    words = rng.sample(WORDS, rng.randint(3, 4))
+    shapes = ["[{}]", "({})", "{{{{{}}}}}", "([{}])"]
+    nodes = [f"N{i}" + rng.choice(shapes).format(w) for i, w in enumerate(words)]
+    lines = [f"graph {rng.choice(['LR', 'TD'])}"]
+    lines += [f"  {nodes[i] if i == 0 else f'N{i}'} --> {nodes[i + 1]}" for i in range(len(nodes) - 1)]
+    lines.append(f"  N{len(nodes) - 1} --> N0")
+    lines.append(f"  style N{rng.randrange(len(nodes))} fill:{rng.choice(PALETTE)},color:#fff")
+    return "\n".join(lines)
+
+
 GENERATORS = {
     "html": html_program,
     "svg": svg_program,
     "latex": latex_program,
     "python": python_program,
     "smiles": smiles_program,
+    "mermaid": mermaid_program,
 }

@@ -1,0 +1,94 @@
+"""vinci-rl eval TEST.parquet --out DIR (--predictions FILE.jsonl | --server URL): metrics, eval.json, report.html.
+
+    vinci-rl eval runs/data/val.parquet --predictions preds.jsonl --out runs/eval --dino /models/dinov2-base
+    vinci-rl eval runs/data/val.parquet --server http://localhost:8000/v1 --out runs/eval --reward rlrf
+    vinci-rl eval runs/data/val.parquet --predictions preds.jsonl --out runs/eval --reward recipes/my_recipe.yaml
+
+Predictions JSONL: one {"id" or "index", "response" or "code"} per line ("response": the model's full text, the
+last fenced block of the row's language is scored; "code": the bare program). With --server the prompts are
+sent to an OpenAI-compatible endpoint (vLLM) and the replies saved to DIR/predictions.jsonl.
+Metrics per language and overall: render_rate, format_rate, dino_score (StarVector: DINOv2 mean-pooled,
+(cos+1)/2; needs --dino), ssim, mse, lpips (needs --lpips), tanimoto (SMILES / RDKit code), reward (--reward).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from vinci_rl.cli import CliError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = __doc__.split("\n\n")[0]
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = __doc__.split("\n\n", 1)[1]
+    parser.add_argument("data", help="test parquet made by `vinci-rl prepare`")
+    parser.add_argument("--out", required=True, help="output directory (eval.json, report.html)")
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument("--predictions", help='JSONL of {"id"|"index", "response"|"code"}')
+    src.add_argument("--server", help="OpenAI-compatible (vLLM) base URL, e.g. http://localhost:8000/v1")
+    gen = parser.add_argument_group("generation (--server)")
+    gen.add_argument("--model", help="served model name (default: the first the server lists)")
+    gen.add_argument("--max-tokens", type=int, default=2048, help="max new tokens per response (default 2048)")
+    gen.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (default 0)")
+    gen.add_argument("--concurrency", type=int, default=8, help="requests in flight (default 8)")
+    gen.add_argument("--api-key", default="EMPTY", help="bearer token for the server (default EMPTY)")
+    met = parser.add_argument_group("metrics")
+    met.add_argument("--dino", help="DINOv2 weights (directory / hub id; StarVector uses dinov2-base)")
+    met.add_argument("--dino-config", help="Dinov2Config as JSON text or a .json/.yaml file: random weights (tests)")
+    met.add_argument("--lpips", help="LPIPS weights: a state_dict of lpips.LPIPS(net='alex')")
+    met.add_argument("--reward", default="default", help="reward preset, reward YAML or recipe YAML (default: default)")
+    met.add_argument("--no-reward", action="store_true", help="skip the mean reward")
+    parser.add_argument("--limit", type=int, help="first N test rows only")
+    parser.add_argument("--gallery", type=int, default=8, help="best and worst cases in the report, each (default 8)")
+    parser.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default="auto", help="render sandbox")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _dino_config(text: str | None) -> dict | None:
+    if not text:
+        return None
+    import yaml
+
+    try:
+        if text.strip().startswith("{"):
+            data = json.loads(text)
+        else:
+            with open(text) as f:
+                data = yaml.safe_load(f)
+    except (OSError, ValueError, yaml.YAMLError) as e:
+        raise CliError(f"--dino-config {text!r}: {e}") from e
+    if not isinstance(data, dict):
+        raise CliError(f"--dino-config {text!r}: expected a mapping of Dinov2Config fields")
+    return data
+
+
+def run(args: argparse.Namespace) -> int:
+    from vinci_rl.eval import EvalConfig, PredictionError, ServerConfig, evaluate
+
+    server = None
+    if args.server:
+        server = ServerConfig(
+            args.server, args.model, args.max_tokens, args.temperature, args.api_key, args.concurrency
+        )
+    cfg = EvalConfig(
+        data=args.data,
+        out_dir=args.out,
+        predictions=args.predictions,
+        server=server,
+        dino=args.dino,
+        dino_config=_dino_config(args.dino_config),
+        lpips=args.lpips,
+        reward=None if args.no_reward else args.reward,
+        limit=args.limit,
+        gallery=args.gallery,
+        render={"sandbox": args.sandbox},
+        progress=not args.quiet,
+    )
+    try:
+        result = evaluate(cfg)
+    except (PredictionError, ValueError, OSError, RuntimeError) as e:
+        raise CliError(str(e)) from e
+    print(result.text())
+    return 0

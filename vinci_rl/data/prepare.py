@@ -1,0 +1,276 @@
+"""`vinci-rl prepare`: any input shape -> verl's multimodal parquet (rows.make_row), with filters and a bad-row report.
+
+    from vinci_rl.data.prepare import PrepareConfig, prepare
+    summary = prepare(PrepareConfig(source="pairs/", out_dir="runs/data", tokenizer="Qwen/...", val=0.1))
+
+Steps per record (the first failed check is the record's one reason, see filters.REASONS):
+read -> language / code present -> ground-truth token length in bounds -> duplicate code -> render the ground
+truth (always for code-only records; for pairs unless render_check=False) -> near-white -> colour entropy ->
+duplicate image -> kept. Kept rows are split train / val (seeded) and written as `<split_name>.parquet` and
+`val.parquet`; rejected records go to `rejected.jsonl` ({"id", "reason", "detail", "source", "language"}) and
+the summary (`summary.json`, also printed) counts every reason, zeros included.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+from tqdm import tqdm
+
+from vinci_rl.data import filters
+from vinci_rl.data.rows import FENCE, PROMPT_TEMPLATE, PROMPT_TEMPLATES, check_template, make_row
+from vinci_rl.data.sources import Columns, Record, read_records, write_jsonl
+
+# Reference images larger than this are rendered at a scaled-down size for the render check only.
+CHECK_MAX_PIXELS = 512 * 512
+
+
+@dataclass
+class PrepareConfig:
+    source: str | Path
+    out_dir: str | Path
+    columns: Columns = field(default_factory=Columns)
+    # Language of every record (else: the code file's extension, or the language column).
+    lang: str | None = None
+    # DatasetDict split of a Hugging Face datasets folder.
+    hf_split: str | None = None
+    # language (or "default") -> prompt template with <image> exactly once; placeholders {name} {fence} {language}.
+    # Unset languages use rows.PROMPT_TEMPLATES.
+    templates: dict[str, str] = field(default_factory=dict)
+    # Tokenizer (a model directory or hub id) counting ground-truth tokens -> extra_info.gt_tokens (-1 without one).
+    tokenizer: str | None = None
+    min_tokens: int | None = None
+    max_tokens: int | None = None
+    # Colour entropy floor in bits (filters.colour_entropy); 0 disables the filter.
+    min_entropy: float = 0.05
+    # Drop records whose code or image repeats an earlier kept record.
+    dedupe: bool = True
+    # Render the ground truth of records that come with an image too (the "fails to render" filter).
+    render_check: bool = True
+    # (width, height) at which code-only records are rendered to make their image.
+    size: tuple[int, int] = (512, 512)
+    # Validation split: a fraction (< 1) or a row count (>= 1) of the kept rows; 0 = no split.
+    val: float = 0.0
+    seed: int = 0
+    # Name of the main split's file: <split_name>.parquet.
+    split_name: str = "train"
+    # vinci_rl.render.RenderConfig keys (sandbox, timeouts, ...).
+    render: dict[str, Any] = field(default_factory=dict)
+    progress: bool = True
+
+    def template_for(self, language: str) -> str:
+        return self.templates.get(language) or self.templates.get("default") or PROMPT_TEMPLATES.get(language, PROMPT_TEMPLATE)
+
+    def validate(self) -> None:
+        from vinci_rl.data.sources import normalize_language
+
+        if self.lang is not None:
+            self.lang = normalize_language(self.lang)
+            if self.lang not in FENCE:
+                raise ValueError(f"unknown language {self.lang!r}; known: {', '.join(FENCE)}")
+        for lang, template in self.templates.items():
+            check_template(template, f"prompt template for {lang!r}")
+        if (self.min_tokens is not None or self.max_tokens is not None) and not self.tokenizer:
+            raise ValueError("token bounds (min_tokens / max_tokens) need a tokenizer to count ground-truth tokens")
+        if self.min_tokens is not None and self.max_tokens is not None and self.min_tokens > self.max_tokens:
+            raise ValueError(f"min_tokens {self.min_tokens} > max_tokens {self.max_tokens}")
+        if self.val < 0:
+            raise ValueError(f"val must be >= 0 (a fraction < 1 or a row count), got {self.val}")
+        if self.split_name == "val" and self.val:
+            raise ValueError("split_name 'val' clashes with the validation split")
+        if self.size[0] <= 0 or self.size[1] <= 0:
+            raise ValueError(f"size must be positive, got {self.size}")
+
+
+@dataclass
+class PrepareSummary:
+    source: str
+    records: int = 0
+    rows: dict[str, int] = field(default_factory=dict)  # split -> rows written
+    outputs: dict[str, str] = field(default_factory=dict)  # split -> parquet path, plus rejected / summary
+    per_language: dict[str, int] = field(default_factory=dict)  # kept rows per language
+    rejected: dict[str, int] = field(default_factory=lambda: {r: 0 for r in filters.REASONS})
+    rejected_rows: list[dict] = field(default_factory=list)  # {"id", "reason", "detail", "source", "language"}
+    gt_tokens: dict[str, float] = field(default_factory=dict)  # min / mean / max over kept rows (tokenizer given)
+    elapsed_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def text(self, max_bad_rows: int = 20) -> str:
+        kept = sum(self.rows.values())
+        lines = [f"prepared {kept} of {self.records} records from {self.source} in {self.elapsed_s:.1f} s"]
+        for split, n in self.rows.items():
+            lines.append(f"  {split:<6} {n:>6} rows  {self.outputs.get(split, '')}")
+        lines.append("  per language: " + (", ".join(f"{k} {v}" for k, v in sorted(self.per_language.items())) or "-"))
+        if self.gt_tokens:
+            t = self.gt_tokens
+            lines.append(f"  ground-truth tokens: min {t['min']:.0f}, mean {t['mean']:.1f}, max {t['max']:.0f}")
+        counts = ", ".join(f"{k} {v}" for k, v in self.rejected.items())
+        lines.append(f"  rejected {sum(self.rejected.values())}: {counts}")
+        for bad in self.rejected_rows[:max_bad_rows]:
+            lines.append(f"    {bad['id']}: {bad['reason']}: {bad['detail'][:160]}")
+        if len(self.rejected_rows) > max_bad_rows:
+            lines.append(f"    ... {len(self.rejected_rows) - max_bad_rows} more")
+        lines.append(f"  bad rows: {self.outputs.get('rejected', '')}; summary: {self.outputs.get('summary', '')}")
+        return "\n".join(lines)
+
+
+class _Rejected(Exception):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def _token_counter(tokenizer_path: str | None):
+    if not tokenizer_path:
+        return None
+    from transformers import AutoTokenizer
+
+    try:
+        tok = AutoTokenizer.from_pretrained(tokenizer_path)
+    except Exception as e:  # OSError / ValueError / hub errors: name the path either way
+        raise ValueError(f"cannot load tokenizer {tokenizer_path!r}: {e}") from e
+    return lambda code: count_tokens(tok, code)
+
+
+def count_tokens(tokenizer: Any, code: str) -> int:
+    """Ground-truth token length: the code alone, no special tokens (what the model has to generate)."""
+    return len(tokenizer(code, add_special_tokens=False)["input_ids"])
+
+
+def _check_size(image: np.ndarray) -> tuple[int, int]:
+    h, w = image.shape[:2]
+    if w * h <= CHECK_MAX_PIXELS:
+        return w, h
+    s = (CHECK_MAX_PIXELS / float(w * h)) ** 0.5
+    return max(1, int(w * s)), max(1, int(h * s))
+
+
+class _Checker:
+    """Runs the checks of one record; keeps the duplicate state and the renderer across records."""
+
+    def __init__(self, cfg: PrepareConfig, renderer: Any, count_tokens_fn):
+        self.cfg, self.renderer, self.count = cfg, renderer, count_tokens_fn
+        self.seen = filters.Seen()
+        self.ids: set[str] = set()
+
+    def check(self, rec: Record) -> tuple[np.ndarray, int | None]:
+        """(image, gt_tokens) of a record to keep; raises _Rejected otherwise."""
+        cfg = self.cfg
+        if rec.error:
+            raise _Rejected(filters.BAD_INPUT, rec.error)
+        if rec.id in self.ids:
+            raise _Rejected(filters.BAD_INPUT, f"id {rec.id!r} appears twice in the input")
+        self.ids.add(rec.id)
+        if not rec.language:
+            raise _Rejected(filters.BAD_INPUT, "no language (unknown file extension or empty language cell); give --lang")
+        if rec.language not in FENCE:
+            raise _Rejected(filters.BAD_INPUT, f"unknown language {rec.language!r}; known: {', '.join(FENCE)}")
+        if not rec.code or not rec.code.strip():
+            raise _Rejected(filters.BAD_INPUT, "empty ground-truth code")
+        gt_tokens = self.count(rec.code) if self.count else None
+        if gt_tokens is not None and not filters.tokens_in_bounds(gt_tokens, cfg.min_tokens, cfg.max_tokens):
+            bounds = f"[{cfg.min_tokens}, {cfg.max_tokens}]"
+            raise _Rejected(filters.TOKENS_OUT_OF_BOUNDS, f"{gt_tokens} tokens, outside {bounds}")
+        if cfg.dedupe and (first := self.seen.code_duplicate_of(rec.code)) is not None:
+            raise _Rejected(filters.DUPLICATE_CODE, f"same code as {first}")
+        image = rec.image
+        if image is None or cfg.render_check:
+            size = cfg.size if image is None else _check_size(image)
+            res = self.renderer.render(rec.language, rec.code, size=size)
+            if res.status == "blank":
+                raise _Rejected(filters.NEAR_WHITE, "the ground truth renders near-white")
+            if not res.ok:
+                raise _Rejected(filters.RENDER_FAILED, f"{res.status}: {res.message}"[:500])
+            if image is None:
+                image = res.image
+        if filters.near_white(image):
+            raise _Rejected(filters.NEAR_WHITE, f"near-white image (mean {float(image.mean()):.1f})")
+        if cfg.min_entropy > 0 and (ent := filters.colour_entropy(image)) < cfg.min_entropy:
+            raise _Rejected(filters.LOW_ENTROPY, f"colour entropy {ent:.3f} bits < {cfg.min_entropy}")
+        if cfg.dedupe and (first := self.seen.image_duplicate_of(image)) is not None:
+            raise _Rejected(filters.DUPLICATE_IMAGE, f"same image as {first}")
+        self.seen.keep(rec.id, rec.code, image)
+        return image, gt_tokens
+
+
+def _split(n: int, val: float, seed: int) -> set[int]:
+    """Indices (of n kept rows) that go to the validation split."""
+    if not val or n == 0:
+        return set()
+    k = int(round(val * n)) if val < 1 else int(val)
+    k = min(max(k, 1), n - 1) if n > 1 else 0
+    return set(random.Random(seed).sample(range(n), k))
+
+
+def prepare(cfg: PrepareConfig, records: Iterable[Record] | None = None, renderer: Any = None) -> PrepareSummary:
+    """Read, check, split and write; returns the summary (also written to summary.json).
+
+    records: instead of reading cfg.source; renderer: a warm vinci_rl.render.Renderer to use (not closed here).
+    """
+    import pandas as pd
+
+    from vinci_rl.render import RenderConfig, Renderer
+
+    t0 = time.monotonic()
+    cfg.validate()
+    out = Path(cfg.out_dir)
+    if records is None:
+        records = read_records(cfg.source, cfg.columns, cfg.lang, cfg.hf_split)
+    count_fn = _token_counter(cfg.tokenizer)
+    summary = PrepareSummary(source=str(cfg.source))
+    kept: list[dict] = []  # finished rows (PNG bytes, not pixel arrays: memory stays ~size of the output)
+    own = renderer is None
+    renderer = Renderer(RenderConfig.from_dict(cfg.render)) if own else renderer
+    try:
+        checker = _Checker(cfg, renderer, count_fn)
+        for rec in tqdm(records, desc="prepare", unit="record", disable=not cfg.progress):
+            summary.records += 1
+            try:
+                image, gt_tokens = checker.check(rec)
+            except _Rejected as r:
+                summary.rejected[r.reason] += 1
+                bad = {"id": rec.id, "reason": r.reason, "detail": r.detail, "source": rec.source, "language": rec.language}
+                summary.rejected_rows.append(bad)
+                continue
+            template = cfg.template_for(rec.language)
+            kept.append(make_row(rec.id, -1, rec.language, rec.code, image, gt_tokens, template))
+    finally:
+        if own:
+            renderer.close()
+
+    out.mkdir(parents=True, exist_ok=True)
+    val_idx = _split(len(kept), cfg.val, cfg.seed)
+    splits: dict[str, list[dict]] = {cfg.split_name: []}
+    if cfg.val:
+        splits["val"] = []
+    for i, row in enumerate(kept):
+        rows = splits["val" if i in val_idx else cfg.split_name]
+        row["extra_info"]["index"] = len(rows)  # the position in its own split file
+        rows.append(row)
+        lang = row["extra_info"]["language"]
+        summary.per_language[lang] = summary.per_language.get(lang, 0) + 1
+    for split, rows in splits.items():
+        path = out / f"{split}.parquet"
+        pd.DataFrame(rows, columns=ROW_COLUMNS).to_parquet(path)
+        summary.rows[split] = len(rows)
+        summary.outputs[split] = str(path)
+    tokens = [r["extra_info"]["gt_tokens"] for r in kept if r["extra_info"]["gt_tokens"] >= 0]
+    if tokens:
+        summary.gt_tokens = {"min": float(min(tokens)), "mean": float(np.mean(tokens)), "max": float(max(tokens))}
+    summary.outputs["rejected"] = str(out / "rejected.jsonl")
+    summary.outputs["summary"] = str(out / "summary.json")
+    write_jsonl(out / "rejected.jsonl", summary.rejected_rows)
+    summary.elapsed_s = time.monotonic() - t0
+    (out / "summary.json").write_text(json.dumps(summary.to_dict(), indent=2))
+    return summary
+
+
+ROW_COLUMNS = ["data_source", "prompt", "images", "ability", "reward_model", "extra_info"]

@@ -1,0 +1,71 @@
+"""The HTML report of an evaluation: the metrics table per language, the notes, and a gallery of
+reference | prediction render | scores, best cases first, then worst cases first (one self-contained file)."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vinci_rl.eval.metrics import METRICS
+from vinci_rl.report.gallery import GalleryEntry, write_sections
+
+if TYPE_CHECKING:
+    from vinci_rl.eval.evaluate import EvalResult, SampleResult
+
+LOWER_IS_BETTER = {m for m, (higher, _) in METRICS.items() if not higher}
+
+
+def metrics_table_html(table: dict[str, dict]) -> str:
+    metric_cols = [m for m in METRICS if any(m in row for row in table.values())]
+    cols = ["n", "render_rate", "format_rate", *metric_cols]
+    head = "".join(
+        f"<th>{html.escape(c)}{' ↓' if c in LOWER_IS_BETTER else ''}</th>" for c in ["language", *cols]
+    )
+    body = []
+    for name, row in table.items():
+        cells = [f"<th>{html.escape(name)}</th>"]
+        for c in cols:
+            v = row.get(c)
+            text = "–" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
+            sub = row.get(f"{c}_rendered")
+            title = f' title="rendered only: {sub:.3f}"' if isinstance(sub, float) else ""
+            cells.append(f"<td{title}>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f'<table class="metrics"><tr>{head}</tr>{"".join(body)}</table>'
+
+
+def _entry(s: "SampleResult", reference: np.ndarray | None, render: np.ndarray | None) -> GalleryEntry:
+    scores = {k: s.metrics[k] for k in METRICS if s.metrics.get(k) is not None}  # the table's column order
+    note = "" if s.rendered else f"{s.status}: {s.message}"
+    return GalleryEntry(f"{s.id} ({s.language})", reference, render, scores, s.status, s.code, note)
+
+
+def write_report(
+    result: "EvalResult",
+    references: dict[str, np.ndarray],
+    renders: dict[str, np.ndarray | None],
+    out: str | Path,
+    per_end: int = 8,
+    title: str = "",
+) -> Path:
+    from vinci_rl.eval.evaluate import rank_key
+
+    ranked = sorted(result.samples, key=rank_key, reverse=True)
+    if len(ranked) <= 2 * per_end:
+        sections = [("All cases, best first", ranked)]
+    else:
+        sections = [(f"Best {per_end}", ranked[:per_end]), (f"Worst {per_end}, worst first", ranked[::-1][:per_end])]
+    rank_by = next((m for m in ("reward", "dino_score", "ssim") if m in result.table.get("overall", {})), "ssim")
+    intro = (
+        metrics_table_html(result.table)
+        + "<p style='font-size:12px'>Means over every test row; a prediction that is missing or does not render takes "
+        "each metric's failure value (DINO 0, SSIM 0, MSE 1, LPIPS 1, Tanimoto 0). Hover a cell for the mean over "
+        f"rendered samples only. ↓ lower is better. Gallery ranked by {html.escape(rank_by)}.</p>"
+    )
+    if result.notes:
+        intro += "<ul class='notes'>" + "".join(f"<li>{html.escape(n)}</li>" for n in result.notes) + "</ul>"
+    cards = [(h, [_entry(s, references.get(s.id), renders.get(s.id)) for s in group]) for h, group in sections]
+    return write_sections(cards, out, title or f"vinci-rl eval: {result.config.get('data')}", intro)
