@@ -1,0 +1,57 @@
+"""RenderConfig: every knob of the renderers and the sandbox, loadable from a plain dict (a recipe's `render:` block)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+DEFAULT_TIMEOUTS_S = {"svg": 5.0, "html": 5.0, "latex": 10.0, "python": 10.0, "smiles": 5.0, "mermaid": 8.0}
+
+
+@dataclass
+class RenderConfig:
+    # Output size (width, height) in pixels when render() is called without a size.
+    size: tuple[int, int] = (512, 512)
+    # Wall-clock budget per render, seconds, per language (missing languages fall back to 10 s).
+    timeout_s: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TIMEOUTS_S))
+    # Longer code is refused with status resource_limit before anything runs.
+    max_code_bytes: int = 200_000
+    # Address-space limit (RLIMIT_AS) for sandboxed render processes (SVG worker, Python jobs, pdflatex), MiB.
+    memory_mb: int = 2048
+    # Requested sizes with width * height above this are refused with status resource_limit.
+    max_pixels: int = 2048 * 2048
+    # "auto": bubblewrap when it works here, else rlimits + privilege drop only; "bwrap": require it; "none": rlimits only.
+    sandbox: str = "auto"
+    # LaTeX: page 1 is rasterised at this resolution (capped at 2x the target size), then fitted onto the canvas.
+    latex_dpi: int = 300
+    # Largest file (PDF, logs, \openout) a sandboxed process may write, MiB (RLIMIT_FSIZE), and the size of its tmpfs.
+    max_output_mb: int = 64
+    # HTML: run page JavaScript (plotly and mermaid need it); False renders static HTML/CSS only.
+    html_javascript: bool = True
+    # Chromium binary (Debian package); Playwright never downloads a browser.
+    chromium_path: str = "/usr/bin/chromium"
+    # mermaid.min.js (npm package `mermaid`, dist/); "" = <python prefix>/share/vinci-rl/mermaid.min.js.
+    mermaid_js: str = ""
+    # Python jobs: max processes of the sandbox uid (RLIMIT_NPROC; this is what contains fork bombs).
+    python_max_procs: int = 64
+    # Unprivileged uid/gid the Python jobs run as when the renderer runs as root.
+    sandbox_uid: int = 65534
+
+    def __post_init__(self):
+        self.size = (int(self.size[0]), int(self.size[1]))
+        self.timeout_s = {**DEFAULT_TIMEOUTS_S, **{k: float(v) for k, v in self.timeout_s.items()}}
+        if self.sandbox not in ("auto", "bwrap", "none"):
+            raise ValueError(f"render.sandbox must be 'auto', 'bwrap' or 'none', got {self.sandbox!r}")
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "RenderConfig":
+        """Build from a plain dict; an unknown key raises ValueError naming it."""
+        d = dict(d or {})
+        known = {f.name for f in dataclasses.fields(cls)}
+        for key in d:
+            if key not in known:
+                raise ValueError(f"unknown render config key {key!r}; known keys: {sorted(known)}")
+        return cls(**d)
+
+    def timeout_for(self, lang: str) -> float:
+        return self.timeout_s.get(lang, 10.0)

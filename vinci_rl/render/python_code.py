@@ -1,0 +1,69 @@
+"""Python plotting code (matplotlib, plotly, RDKit drawing) -> image, through a warm sandboxed forkserver.
+
+The forkserver (python_job.py) runs inside bubblewrap when available: no network, own PID namespace, read-only
+/usr, /lib* and the Python prefix + this package, a private size-capped /tmp; NOT /work, /root or data dirs. Each job
+is a forked child with rlimits, uid 65534 (when root) and a scrubbed env. matplotlib figures are drawn at exactly the
+requested pixel size (figure size = W/100 x H/100 in at 100 dpi); PIL images / PNG bytes are fitted onto white;
+plotly figures come back as JSON and are drawn by the HTML renderer (plotly.js inlined, no CDN, no kaleido).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from vinci_rl.render import sandbox
+from vinci_rl.render.config import RenderConfig
+from vinci_rl.render.result import RENDERER_CRASH, TIMEOUT, RenderResult
+from vinci_rl.render.raster import result_from_reply
+from vinci_rl.render.worker import WorkerError, WorkerProcess
+
+SLACK_S = 5.0  # the forkserver enforces the job budget; the parent only kills a forkserver that stops answering
+
+
+class PythonBackend:
+    """Owns one warm forkserver; plotly figures go to the html backend. Single-threaded."""
+
+    def __init__(self, config: RenderConfig, mode: str, backends=None):
+        self.config, self.mode, self.backends = config, mode, backends
+        argv = [sys.executable, "-m", "vinci_rl.render.worker", "vinci_rl.render.python_job"]
+        env = sandbox.scrubbed_env(extra={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"})
+        if mode == sandbox.BWRAP:
+            argv = sandbox.bwrap_argv(ro=sandbox.python_ro_paths(), tmp_mb=config.max_output_mb * 4,
+                                      keep_caps=sandbox.FORKSERVER_CAPS) + argv
+            env["MPLCONFIGDIR"] = "/tmp/mpl"
+        else:
+            import tempfile
+
+            self._tmp = tempfile.TemporaryDirectory(prefix="vinci-python-")
+            os.chmod(self._tmp.name, 0o711)  # jobs (nobody) may reach their own job dir, not list the others
+            env.update(TMPDIR=self._tmp.name, HOME=self._tmp.name, MPLCONFIGDIR=self._tmp.name + "/mpl")
+        self.worker = WorkerProcess(argv, env)
+
+    def render(self, code: str, size: tuple[int, int]) -> RenderResult:
+        t0 = time.monotonic()
+        w, h = size
+        budget = self.config.timeout_for("python")
+        header = {
+            "width": w, "height": h, "timeout_s": budget, "memory_mb": self.config.memory_mb,
+            "fsize_mb": self.config.max_output_mb, "nproc": self.config.python_max_procs,
+            "uid": self.config.sandbox_uid, "pidns": self.mode == sandbox.BWRAP,
+        }
+        try:
+            reply, data = self.worker.request(header, code.encode(), budget + SLACK_S, max_payload=max(w * h * 3, 20 << 20))
+        except WorkerError as e:
+            return RenderResult(TIMEOUT if e.timed_out else RENDERER_CRASH, None, str(e), time.monotonic() - t0)
+        if reply.get("status") == "ok" and reply.get("kind") == "plotly":
+            result = self.backends("html").render_plotly(data.decode("utf-8", "replace"), size)
+            result.extra["via"] = "plotly"
+            return result
+        if reply.get("status") == "ok" and (reply.get("width"), reply.get("height")) != (w, h):
+            return RenderResult(RENDERER_CRASH, None, "python job returned an image of the wrong size")
+        return result_from_reply(reply, data, size, time.monotonic() - t0)
+
+    def close(self) -> None:
+        self.worker.kill()
+        tmp = getattr(self, "_tmp", None)
+        if tmp is not None:
+            tmp.cleanup()

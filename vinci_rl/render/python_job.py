@@ -1,0 +1,357 @@
+"""Sandbox side of the Python renderer: a forkserver (run by `vinci_rl.render.worker`) that preloads matplotlib (Agg),
+numpy, pandas, plotly and RDKit once, then forks one child per job.
+
+The child: new session, fresh job dir, stdio to /dev/null, every inherited fd closed but its result pipe, rlimits
+(AS, CPU, FSIZE, NOFILE, NPROC), drop to uid/gid 65534 when root, scrubbed env; then it exec()s the code with
+plt.show / savefig, plotly show / write_*, PIL save / show patched to record what the code produced, and sends one
+frame back: raw RGB at the requested size, or a plotly figure as JSON (drawn by the HTML renderer in the parent).
+The forkserver enforces the wall-clock budget and afterwards kills everything the job left behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import shutil
+import signal
+import time
+import traceback
+
+from vinci_rl.render import sandbox
+from vinci_rl.render.worker import WorkerError, read_frame_deadline, write_frame
+
+PR_SET_CHILD_SUBREAPER = 36
+MAX_PLOTLY_JSON = 20 << 20
+DPI = 100
+_jobs = 0
+# Imported before any fork: faster jobs, and importable even where the interpreter's files are unreadable to nobody.
+STDLIB_PRELOAD = ("math", "random", "json", "csv", "io", "collections", "itertools", "datetime", "re", "string",
+                  "textwrap", "colorsys", "functools", "statistics", "decimal", "fractions", "socket", "urllib.request",
+                  "encodings.idna")
+PLOTTING_PRELOAD = ("pandas", "plotly.graph_objects", "plotly.express", "rdkit.Chem.Draw", "rdkit.Chem.AllChem")
+IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xe1", b"\xff\xd8\xff\xdb")  # PNG, JPEG
+
+
+def worker_setup() -> None:
+    """Preload the plotting stack (the import is most of a cold start) and adopt orphans of jobs to reap them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import numpy  # noqa: F401
+    import PIL.Image  # noqa: F401
+
+    for optional in (*STDLIB_PRELOAD, *PLOTTING_PRELOAD):
+        try:
+            __import__(optional)
+        except ImportError:
+            pass
+    _warm_up_drawing()
+    ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _warm_up_drawing() -> None:
+    """Draw one throwaway figure so that fonts, the Agg backend and our raster helpers are loaded before any fork."""
+    import matplotlib.pyplot as plt
+
+    import vinci_rl.render.raster  # noqa: F401
+
+    fig = plt.figure()
+    fig.text(0.5, 0.5, "warm-up")
+    _draw_mpl(fig, 64, 64)
+    plt.close(fig)
+
+
+def handle(header: dict, payload: bytes) -> tuple[dict, bytes]:
+    """Run one job in a forked child and return its (header, payload) verdict."""
+    global _jobs
+    _jobs += 1
+    job_dir = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"job-{_jobs}")
+    os.makedirs(job_dir, mode=0o700)
+    uid = int(header["uid"])
+    if os.getuid() == 0:
+        os.chown(job_dir, uid, uid)
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rfd)
+        _child(payload.decode("utf-8", "replace"), header, job_dir, wfd)  # never returns
+    os.close(wfd)
+    try:
+        return _collect(rfd, pid, header)
+    finally:
+        os.close(rfd)
+        _kill_job(pid, uid, bool(header.get("pidns")))
+        shutil.rmtree(job_dir, ignore_errors=True)
+
+
+def _collect(rfd: int, pid: int, header: dict) -> tuple[dict, bytes]:
+    w, h = int(header["width"]), int(header["height"])
+    deadline = time.monotonic() + float(header["timeout_s"])
+    try:
+        return read_frame_deadline(rfd, deadline, max_payload=max(w * h * 3, MAX_PLOTLY_JSON))
+    except WorkerError as e:
+        if e.timed_out:
+            return {"status": "timeout", "message": f"python code ran past {header['timeout_s']} s"}, b""
+        return _exit_verdict(pid, deadline), b""
+    except (ValueError, UnicodeDecodeError) as e:
+        return {"status": "renderer_crash", "message": f"malformed result from the job: {e}"}, b""
+
+
+def _exit_verdict(pid: int, deadline: float) -> dict:
+    """The child closed its pipe without a result: say why from its exit status."""
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            return {"status": "timeout", "message": "python code closed its result pipe and kept running"}
+        time.sleep(0.005)
+    sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+    if sig == signal.SIGXCPU:
+        return {"status": "timeout", "message": "python code ran out of CPU time"}
+    if sig == signal.SIGXFSZ:
+        return {"status": "resource_limit", "message": "python code wrote a file past the size limit"}
+    if sig:
+        return {"status": "renderer_crash", "message": f"python job killed by signal {sig}"}
+    code = os.WEXITSTATUS(status)
+    return {"status": "parse_error", "message": f"python code exited without a result (status {code})"}
+
+
+def _kill_job(pid: int, uid: int, pidns: bool) -> None:
+    """SIGKILL the job and everything it spawned, fork bombs and setsid() escapees included. In our own PID
+    namespace a helper running as the sandbox uid kills every process of that uid at once; in any case every
+    descendant of the forkserver (we are a subreaper, so orphans stay our descendants) is killed and reaped."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if pidns and os.getuid() == 0:
+        killer = os.fork()
+        if killer == 0:
+            _kill_all_as(uid)
+        os.waitpid(killer, 0)
+    for _ in range(200):
+        left = _descendants(os.getpid())
+        if not left:
+            break
+        for p in left:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _reap()
+        time.sleep(0.01)
+    _reap()
+
+
+def _kill_all_as(uid: int) -> None:
+    try:
+        sandbox.drop_privileges(uid, uid)
+        for _ in range(1000):
+            os.kill(-1, signal.SIGKILL)  # every process this uid may signal in this PID namespace, except itself
+    except ProcessLookupError:
+        pass
+    finally:
+        os._exit(0)
+
+
+def _reap() -> None:
+    """Collect every child that has exited (jobs and the orphans we adopted as subreaper); never blocks."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _descendants(root: int) -> list[int]:
+    """PIDs of every live descendant of `root`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        if fields[0] != b"Z":  # zombies are dead already; _reap collects them
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+# ---------------------------------------------------------------- the child
+
+
+def _child(code: str, header: dict, job_dir: str, wfd: int) -> None:
+    try:
+        _confine(header, job_dir, wfd)
+        reply, data = run_and_capture(code, int(header["width"]), int(header["height"]), job_dir)
+        write_frame(wfd, reply, data)
+    except BaseException as e:  # noqa: BLE001  -- the child must never return into the forkserver loop
+        try:
+            write_frame(wfd, {"status": "renderer_crash", "message": f"job setup: {e}"[:500]})
+        except BaseException:
+            pass
+    finally:
+        os._exit(0)
+
+
+def _confine(header: dict, job_dir: str, wfd: int) -> None:
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.closerange(3, wfd)
+    os.closerange(wfd + 1, 65536)
+    os.chdir(job_dir)
+    sandbox.set_rlimits(
+        memory_mb=int(header["memory_mb"]), cpu_s=int(float(header["timeout_s"])) + 1,
+        fsize_mb=int(header["fsize_mb"]), nofile=256, nproc=int(header["nproc"]),
+    )
+    uid = int(header["uid"])
+    sandbox.drop_privileges(uid, uid)
+    os.environ.clear()
+    os.environ.update(sandbox.scrubbed_env(home=job_dir, extra={"MPLBACKEND": "Agg", "MPLCONFIGDIR": job_dir}))
+
+
+class Capture:
+    """What the code showed or saved, in order: ("mpl", Figure) | ("plotly", fig) | ("pil", Image)."""
+
+    def __init__(self):
+        self.events: list[tuple[str, object]] = []
+
+    def install(self) -> None:
+        import matplotlib.figure
+        import matplotlib.pyplot as plt
+        import PIL.Image
+
+        plt.show = lambda *a, **k: self.events.append(("mpl", plt.gcf())) if plt.get_fignums() else None
+        matplotlib.figure.Figure.savefig = lambda fig, *a, **k: self.events.append(("mpl", fig))
+        matplotlib.figure.Figure.show = lambda fig, *a, **k: self.events.append(("mpl", fig))
+        PIL.Image.Image.save = lambda img, *a, **k: self.events.append(("pil", img.copy()))
+        PIL.Image.Image.show = lambda img, *a, **k: self.events.append(("pil", img.copy()))
+        try:
+            from plotly.basedatatypes import BaseFigure
+        except ImportError:
+            return
+        for name in ("show", "write_image", "write_html", "to_image"):
+            setattr(BaseFigure, name, lambda fig, *a, **k: self.events.append(("plotly", fig)))
+
+
+def run_and_capture(code: str, w: int, h: int, job_dir: str) -> tuple[dict, bytes]:
+    """exec() the code, then turn what it produced into a reply frame."""
+    me = os.getpid()
+    capture = Capture()
+    capture.install()
+    try:
+        compiled = compile(code, "<generated>", "exec")
+    except (SyntaxError, ValueError) as e:
+        return {"status": "parse_error", "message": f"{type(e).__name__}: {e}"[:500]}, b""
+    scope = {"__name__": "__main__", "__builtins__": __builtins__}
+    error = None
+    try:
+        exec(compiled, scope)
+    except SystemExit:
+        pass
+    except BaseException as e:  # noqa: BLE001  -- any exception of the generated code is a verdict
+        error = e
+    if os.getpid() != me:  # a process the code forked finished the code: it has no say
+        os._exit(0)
+    if error is not None:
+        return _error_reply(error), b""
+    return _image_reply(capture, scope, w, h, job_dir)
+
+
+def _error_reply(e: BaseException) -> dict:
+    if isinstance(e, MemoryError):
+        return {"status": "resource_limit", "message": "python code ran out of memory"}
+    where = traceback.extract_tb(e.__traceback__)[-1:]
+    line = f" (line {where[0].lineno})" if where and where[0].filename == "<generated>" else ""
+    status = "sandbox_violation" if isinstance(e, PermissionError) else "parse_error"
+    return {"status": status, "message": f"{type(e).__name__}: {e}{line}"[:500]}
+
+
+def _image_reply(capture: Capture, scope: dict, w: int, h: int, job_dir: str) -> tuple[dict, object]:
+    kind, obj = _pick_output(capture, scope, job_dir)
+    if kind is None:
+        return {"status": "empty", "message": "the code produced no figure or image"}, b""
+    if kind == "plotly":
+        data = obj.to_json().encode()
+        if len(data) > MAX_PLOTLY_JSON:
+            return {"status": "resource_limit", "message": "plotly figure JSON too large"}, b""
+        return {"status": "ok", "kind": "plotly"}, data
+    import numpy as np
+
+    from vinci_rl.render.raster import fit_on_white, pil_to_rgb_array
+
+    rgb = _draw_mpl(obj, w, h) if kind == "mpl" else fit_on_white(pil_to_rgb_array(obj), (w, h))
+    return {"status": "ok", "kind": "rgb", "width": w, "height": h}, np.ascontiguousarray(rgb)
+
+
+def _pick_output(capture: Capture, scope: dict, job_dir: str):
+    """The last thing shown/saved; else the current non-empty matplotlib figure, a plotly figure or PIL image left
+    in globals, PNG/JPEG bytes in globals, an image file written to the job dir."""
+    if capture.events:
+        return capture.events[-1]
+    import matplotlib.pyplot as plt
+
+    if plt.get_fignums() and _has_content(plt.gcf()):
+        return "mpl", plt.gcf()
+    for value in reversed(list(scope.values())):
+        found = _as_output(value)
+        if found is not None:
+            return found
+    files = sorted(glob.glob(os.path.join(job_dir, "**", "*.[pj][np]g"), recursive=True), key=os.path.getmtime)
+    if files:
+        import PIL.Image
+
+        return "pil", PIL.Image.open(files[-1])
+    return None, None
+
+
+def _as_output(value):
+    """(kind, object) when a global value is something we can draw, else None."""
+    import io
+
+    import PIL.Image
+
+    if isinstance(value, PIL.Image.Image):
+        return "pil", value
+    if type(value).__module__.startswith("plotly.") and hasattr(value, "to_json") and hasattr(value, "data"):
+        return "plotly", value
+    if isinstance(value, (bytes, bytearray)) and bytes(value[:4]) in IMAGE_MAGIC:
+        try:
+            return "pil", PIL.Image.open(io.BytesIO(bytes(value)))
+        except Exception:  # not a decodable image after all: not an output
+            return None
+    return None
+
+
+def _has_content(fig) -> bool:
+    return bool(fig.axes or fig.texts or fig.images or fig.patches or fig.lines or fig.artists)
+
+
+def _draw_mpl(fig, w: int, h: int):
+    """Draw a matplotlib figure at exactly w x h pixels (figure size set from the pixel size at DPI)."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from vinci_rl.render.raster import resize_exact, rgba_to_rgb_on_white
+
+    fig.set_dpi(DPI)
+    fig.set_size_inches(w / DPI, h / DPI)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    return np.ascontiguousarray(resize_exact(rgba_to_rgb_on_white(rgba), (w, h)))
