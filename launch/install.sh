@@ -12,12 +12,14 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV=${VENV:-$ROOT/.venv}
 PYTHON=${PYTHON:-python3}
 STAMP=$VENV/.vinci-rl-install-stamp
+MERMAID_VERSION=11.17.2
 WANT=$(cat "$ROOT/launch/install.sh" "$ROOT/pyproject.toml" "$ROOT/launch/apt-packages.txt" | sha256sum | cut -d' ' -f1)
 
 # --- 1. Debian packages: Chromium (HTML/plotly/mermaid renders), TeX Live (LaTeX/TikZ), bubblewrap (sandbox), fonts.
 APT_PKGS=$(grep -v '^#' "$ROOT/launch/apt-packages.txt" | xargs)
 missing=()
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)  # npm fetches the mermaid bundle (step 6)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[install] apt: ${missing[*]}"
   if [ "$(id -u)" != 0 ]; then echo "[install] need root for apt-get; run: sudo apt-get install -y ${missing[*]}" >&2; exit 1; fi
@@ -60,6 +62,15 @@ fi
 # --- 5. vinci-rl itself (editable) with the test tools. Its entry points register the verl/vLLM plugins.
 "${PIP[@]}" -c "$CONSTRAINTS" -e "$ROOT[dev]"
 "$VENV/bin/python" -m pip uninstall -y -q torchcodec 2>/dev/null || true
+
+# --- 6. mermaid.js for Mermaid renders (drawn offline inside the sandboxed Chromium): the npm package's bundle.
+MJS=$VENV/share/vinci-rl/mermaid.min.js
+if [ ! -f "$MJS" ]; then
+  W=$(mktemp -d)
+  (cd "$W" && npm pack -q "mermaid@$MERMAID_VERSION" >/dev/null && tar -xzf "mermaid-$MERMAID_VERSION.tgz" package/dist/mermaid.min.js)
+  install -D -m 644 "$W/package/dist/mermaid.min.js" "$MJS"
+  rm -rf "$W"
+fi
 
 echo "$WANT" > "$STAMP"
 echo "[install] done in $(( $(date +%s) - T0 )) s; $(du -sh "$VENV" | cut -f1) in $VENV"
