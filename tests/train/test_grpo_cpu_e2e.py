@@ -50,7 +50,7 @@ def _weights(model_dir: Path) -> dict[str, np.ndarray]:
 def grpo_run(tmp_path_factory, tiny_vlm, sample_data):
     run_dir = tmp_path_factory.mktemp("run")
     tag = uuid.uuid4().hex
-    env = dict(os.environ, **{TAG_VAR: tag})
+    env = dict(os.environ, **{TAG_VAR: tag, "TENSORBOARD_DIR": str(run_dir / "tensorboard")})
     cmd = [
         sys.executable, "-m", "vinci_rl", "train", str(REPO / "recipes" / "tiny_cpu.yaml"),
         f"data.train_files={sample_data / 'train.parquet'}",
@@ -59,6 +59,8 @@ def grpo_run(tmp_path_factory, tiny_vlm, sample_data):
         f"trainer.total_training_steps={STEPS}",
         f"trainer.save_freq={STEPS}",
         "actor_rollout_ref.actor.checkpoint.save_contents=[model,hf_model]",
+        f"vinci.pictures.every_n_steps={STEPS}",
+        "trainer.logger=[console,file,tensorboard]",
         "--run-dir", str(run_dir),
     ]  # fmt: skip
     with open(E2E_LOCK, "w") as lock:
@@ -139,6 +141,18 @@ def test_vllm_got_the_schedules_max_tokens_each_step(grpo_run, sample_data):
         assert 0.0 < m["data"]["schedule/truncation_rate"] <= 1.0
         budgets.append(expected)
     assert len(set(budgets)) > 1, f"the sample set should give different budgets per step, got {budgets}"
+
+
+def test_training_pictures_reach_tensorboard_and_the_local_gallery(grpo_run):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    last = grpo_run["metrics"][-1]["data"]
+    assert last["pictures/logged"] >= 1
+    gallery = (grpo_run["dir"] / "training_gallery.html").read_text()
+    assert f"step {STEPS}" in gallery and gallery.count("data:image/png;base64,") >= 2
+    events = EventAccumulator(str(grpo_run["dir"] / "tensorboard")).Reload()
+    assert "pictures/0" in events.Tags()["images"]
+    assert "critic/score/mean" in events.Tags()["scalars"]
 
 
 def test_run_cleaned_up_its_processes(grpo_run):

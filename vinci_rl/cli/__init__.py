@@ -16,6 +16,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prepare": ("vinci_rl.cli.prepare_cmd", "turn image/code data into verl parquet: filters, split, bad-row report"),
     "eval": ("vinci_rl.cli.eval_cmd", "score predictions (JSONL or a vLLM server) against a test parquet; JSON + HTML report"),
     "train": ("vinci_rl.cli.train_cmd", "run verl's GRPO trainer on a recipe"),
+    "workers": ("vinci_rl.cli.workers_cmd", "run the reward pool on a Ray cluster: start | status | scale | stop"),
+    "bench": ("vinci_rl.cli.bench_cmd", "benchmarks: `bench reward` compares reward scoring paths (samples/s)"),
     "demo": ("vinci_rl.cli.demo_cmd", "the whole CPU demo: tiny VLM, sample data, GRPO steps, report"),
 }
 

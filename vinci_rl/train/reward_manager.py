@@ -5,14 +5,21 @@ the rest of the batch still generates). The manager reads the target language, t
 prompt) and the ground truth from the batch row, scores the response, and returns `reward_score` plus every
 term in `reward_extra_info`, which `vinci_rl.train.trainer` logs as `reward/<term>` each step.
 
-Select it with `reward.reward_manager.name=vinci`; its settings are the recipe's `vinci.reward` block.
+Select it with `reward.reward_manager.name=vinci`; its settings are the recipe's `vinci.reward` block (terms,
+weights, failure values) and `vinci.pool` block (where scoring runs):
+- `vinci.pool.enabled: true` (default): each sample is sent to the named reward pool (`reward_workers`), found
+  on the cluster or created by the first reward manager of the job; `run_single` awaits the pool's ObjectRef in
+  verl's event loop, so samples score on the pool's CPU workers while the rest of the batch still generates.
+- `vinci.pool.enabled: false`: scoring in this process, on one dedicated thread (`LocalScoringBackend`).
 A sample whose row is malformed or whose scoring raises gets the configured failure reward with status
-`bad_sample` / `reward_error` (and a logged traceback): every sample gets a reward, none crashes the step.
+`bad_sample` / `reward_error` (and a logged traceback); a pool fault gives `worker_failure` / `timeout`: every
+sample gets a reward, none crashes the step.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 from concurrent.futures import ThreadPoolExecutor
@@ -23,14 +30,10 @@ from verl import DataProto
 from verl.experimental.reward_loop.reward_manager import register
 from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 
-from vinci_rl.render.result import STATUSES
+from reward_workers.results import ALL_STATUSES, EXTRA_STATUSES  # noqa: F401  (status/<kind> keys, re-exported)
 from vinci_rl.train.sample_fields import SampleFieldError, reward_inputs
 
 logger = logging.getLogger(__name__)
-
-# Failure kinds beyond the render statuses, all reported as status/<kind> rates.
-EXTRA_STATUSES = ("wrong_language", "no_code", "bad_sample", "reward_error", "worker_failure")
-ALL_STATUSES = tuple(dict.fromkeys(STATUSES + EXTRA_STATUSES))
 SCORED_KEY = "vinci/scored"  # 1.0 on every sample this manager scored: lets tests count them
 INDEX_KEY = "vinci/index"  # the dataset row (extra_info.index), so sample logs can find the reference image
 REWARD_KEY = "vinci/reward"  # the overall reward, repeated for the sample log
@@ -92,16 +95,31 @@ class LocalScoringBackend:
         return await loop.run_in_executor(self._executor, self._score_blocking, response, inputs)
 
 
+def make_backend(vinci: dict):
+    """The scoring backend the recipe's `vinci` block asks for: the reward pool, or in-process scoring."""
+    from reward_workers.config import PoolConfig
+
+    pool_cfg = PoolConfig.from_dict(vinci.get("pool"), source="recipe vinci.pool")
+    reward_cfg = vinci.get("reward") or {}
+    if not pool_cfg.enabled:
+        return LocalScoringBackend(reward_cfg)
+    from reward_workers.client import PoolScoringBackend
+
+    return PoolScoringBackend(pool_cfg, reward_cfg)
+
+
 @register("vinci")
 class VinciRewardManager(RewardManagerBase):
-    _backend: LocalScoringBackend | None = None
+    # One backend (one pool client / one warm renderer) per reward-loop worker process and `vinci` block.
+    _backends: dict = {}
 
     def __init__(self, config, tokenizer, compute_score=None, reward_router_address=None, reward_model_tokenizer=None):
         super().__init__(config, tokenizer, compute_score)
-        cls = type(self)
-        if cls._backend is None:  # one backend (one warm renderer) per reward-loop worker process
-            cls._backend = LocalScoringBackend(vinci_section(config).get("reward", {}))
-        self.backend = cls._backend
+        vinci = vinci_section(config)
+        key = json.dumps(vinci, sort_keys=True, default=str)
+        if key not in self._backends:
+            self._backends[key] = make_backend(vinci)
+        self.backend = self._backends[key]
 
     def _decode(self, item) -> str:
         response_ids = item.batch["responses"]

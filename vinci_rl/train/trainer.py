@@ -24,10 +24,13 @@ from pathlib import Path
 import numpy as np
 import transfer_queue as tq
 import verl.utils.tensordict_utils as tu
-from omegaconf import open_dict
+from omegaconf import OmegaConf, open_dict
 from verl.trainer.ppo.v1.trainer_base import register_trainer
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
+from reward_workers.client import pool_step_metrics
+from vinci_rl.report.training_pictures import PicturesConfig, TrainingPictures
+from vinci_rl.reward.config import RewardConfig
 from vinci_rl.schedule.max_length import BUDGET_KEY, MaxLengthSchedule, truncation_rate
 from vinci_rl.train.reward_manager import BOOKKEEPING_KEYS, SCORED_KEY, vinci_section
 
@@ -69,9 +72,22 @@ class VinciSyncTrainer(PPOTrainerSync):
         with open_dict(config):
             config.trainer.v1.trainer_mode = "sync"
         super().__init__(config)
-        schedule = vinci_section(config).get("schedule")
+        vinci = vinci_section(config)
+        schedule = vinci.get("schedule")
         self.schedule = MaxLengthSchedule.from_dict(schedule) if schedule is not None else None
         self.budgets: dict[int, int] = {}
+        self.pictures = self._build_pictures(vinci)
+
+    def _build_pictures(self, vinci: dict) -> TrainingPictures | None:
+        cfg = PicturesConfig.from_dict(vinci.get("pictures"))
+        if cfg.every_n_steps == 0:
+            return None
+        run_dir = os.environ.get(RUN_DIR_ENV)
+        files = OmegaConf.to_container(self.config.data.train_files, resolve=True) if OmegaConf.is_list(
+            self.config.data.train_files
+        ) else self.config.data.train_files
+        reward_cfg = RewardConfig.from_dict(vinci.get("reward") or {}, source="vinci.reward")
+        return TrainingPictures(cfg, reward_cfg, files, Path(run_dir) if run_dir else None)
 
     def _next_train_batch(self, num_prompts=None):
         batch = super()._next_train_batch(num_prompts)
@@ -104,18 +120,23 @@ class VinciSyncTrainer(PPOTrainerSync):
         infos = [(ef or {}).get("reward_extra_info", {}) if isinstance(ef, dict) else {} for ef in extra_fields]
         responses = [r.tolist() for r in data["responses"].unbind()]
         metrics.update(reward_metrics(infos))
+        metrics.update(pool_step_metrics(self.config))  # reward_pool/...: latency, queue depth, failures, cache hits
         metrics.update(self._schedule_metrics(global_steps, [len(r) for r in responses]))
-        self._append_samples(global_steps, keys, infos, responses)
-
-    def _append_samples(self, step: int, keys: list, infos: list[dict], responses: list[list[int]]) -> None:
+        records = self._sample_records(global_steps, keys, infos, responses)
         run_dir = os.environ.get(RUN_DIR_ENV)
-        if not run_dir:
-            return
+        if run_dir:
+            with (Path(run_dir) / "samples.jsonl").open("a") as f:
+                f.writelines(json.dumps(r, default=float) + "\n" for r in records)
+        if self.pictures is not None and self.pictures.due(global_steps):
+            metrics["pictures/logged"] = float(self.pictures.log(global_steps, records, self.logger))
+
+    def _sample_records(self, step: int, keys: list, infos: list[dict], responses: list[list[int]]) -> list[dict]:
         budget = self.budgets.get(step)
-        with (Path(run_dir) / "samples.jsonl").open("a") as f:
-            for key, info, ids in zip(keys, infos, responses, strict=True):
-                status = next((k.split("/", 1)[1] for k, v in info.items() if k.startswith("status/") and v), None)
-                record = {
+        records = []
+        for key, info, ids in zip(keys, infos, responses, strict=True):
+            status = next((k.split("/", 1)[1] for k, v in info.items() if k.startswith("status/") and v), None)
+            records.append(
+                {
                     "step": step,
                     "key": str(key),
                     "response": self.tokenizer.decode(ids, skip_special_tokens=True),
@@ -124,4 +145,5 @@ class VinciSyncTrainer(PPOTrainerSync):
                     "status": status,
                     "reward_extra_info": info,
                 }
-                f.write(json.dumps(record, default=float) + "\n")
+            )
+        return records

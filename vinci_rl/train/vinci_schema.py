@@ -18,8 +18,22 @@ def _check_schedule(section: Any) -> None:
     MaxLengthSchedule.from_dict(section or {}, source="vinci.schedule")
 
 
+def _check_pool(section: Any) -> None:
+    from reward_workers.config import PoolConfig
+
+    PoolConfig.from_dict(section or {}, source="vinci.pool")
+
+
+def _check_pictures(section: Any) -> None:
+    from vinci_rl.report.training_pictures import PicturesConfig
+
+    PicturesConfig.from_dict(section or {}, source="vinci.pictures")
+
+
 SECTIONS: dict[str, Callable[[Any], None]] = {
+    "pictures": _check_pictures,
     "reward": _check_reward,
+    "pool": _check_pool,
     "schedule": _check_schedule,
 }
 

@@ -1,0 +1,176 @@
+"""The caller's side of the pool: build requests, stream them in asynchronously, read metrics.
+
+    client = PoolClient(PoolConfig(size=2, resource=None), reward_config_dict)   # finds or creates the pool
+    result = await client.score(response, "svg", reference_array, ground_truth=gt)  # a RewardResult
+    client.metrics(reset=True)  # {"reward_pool/latency_p50_s": ..., ...}
+
+The reference image is put in Ray's object store once per distinct image (hash -> ObjectRef, LRU) and shipped by
+reference: n rollouts of one prompt share one copy, and the pool routes by the hash (affinity). A sample whose
+pool call fails or runs past `request_timeout_s` gets status `worker_failure` and the failure reward: callers
+always get a result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+
+from reward_workers.config import PoolConfig
+from reward_workers.deployment import find_pool, get_or_create_pool
+from reward_workers.results import WORKER_FAILURE, failure_result
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_REFS_KEPT = 256
+
+
+def current_job_id() -> str:
+    import ray
+
+    try:
+        return ray.get_runtime_context().get_job_id() or ""
+    except Exception:  # not connected to Ray: no job bucket
+        return ""
+
+
+class PoolClient:
+    def __init__(self, pool_cfg: PoolConfig, reward_config: dict | None = None, handle: Any = None):
+        import ray
+
+        from reward_workers.pool import reward_fingerprint
+
+        self.cfg = pool_cfg
+        self._reward_config = dict(reward_config or {})
+        self.handle = handle if handle is not None else get_or_create_pool(pool_cfg, self._reward_config)
+        desc = ray.get(self.handle.describe.remote(), timeout=120)
+        self.term_names: list[str] = list(desc["term_names"])
+        self.failure_reward = float(desc["failure_reward"])
+        if reward_config is not None and desc["reward_fingerprint"] != reward_fingerprint(self._reward_config):
+            logger.warning(
+                "reward pool '%s' was started with a different vinci.reward config than this job's: it scores with "
+                "its own (terms %s)", pool_cfg.name, self.term_names,
+            )  # fmt: skip
+        self.job = current_job_id()
+        self._refs: OrderedDict[str, Any] = OrderedDict()
+
+    def request(self, response: str, lang: str, reference: Any, ground_truth: str | None = None, gt_length: int | None = None) -> dict:
+        import ray
+
+        from vinci_rl.reward.image import image_key, to_rgb
+
+        ref = to_rgb(reference)
+        key = image_key(ref)
+        obj = self._refs.get(key)
+        if obj is None:
+            obj = self._refs[key] = ray.put(np.ascontiguousarray(ref))
+            while len(self._refs) > REFERENCE_REFS_KEPT:
+                self._refs.popitem(last=False)
+        self._refs.move_to_end(key)
+        return {
+            "response": response, "lang": lang, "reference": [obj], "ref_key": key,
+            "ground_truth": ground_truth, "gt_length": gt_length, "job": self.job,
+        }  # fmt: skip
+
+    async def score_request(self, request: dict) -> dict:
+        """Await the pool's result for one request without blocking the event loop; never raises for pool faults."""
+        from ray.exceptions import RayActorError
+
+        for attempt in range(2):
+            try:
+                return await asyncio.wait_for(_aw(self.handle.score.remote(request)), self.cfg.request_timeout_s)
+            except asyncio.TimeoutError:
+                msg = f"no result from reward pool '{self.cfg.name}' within pool.request_timeout_s={self.cfg.request_timeout_s} s"
+                break
+            except RayActorError as e:  # the pool itself is gone (its owner job ended, or it was stopped)
+                msg = f"reward pool '{self.cfg.name}' died: {e}"
+                if attempt == 0:
+                    logger.warning("%s; looking it up again", msg)
+                    self.handle = get_or_create_pool(self.cfg, self._reward_config)
+                    continue
+        logger.error(msg)
+        return failure_result(WORKER_FAILURE, self.failure_reward, msg)
+
+    async def score(self, response: str, lang: str, reference: Any, ground_truth: str | None = None, gt_length: int | None = None) -> Any:
+        """One sample -> vinci_rl.reward.RewardResult (timings carry the pool's latency_s)."""
+        out = await self.score_request(self.request(response, lang, reference, ground_truth, gt_length))
+        return to_reward_result(out)
+
+    def score_many(self, samples: list[dict]) -> list[dict]:
+        """Blocking batch helper (benchmarks, scripts): samples are dicts of request() arguments."""
+        import ray
+
+        refs = [self.handle.score.remote(self.request(**s)) for s in samples]
+        return ray.get(refs)
+
+    def metrics(self, reset: bool = False, whole_pool: bool = False) -> dict[str, float]:
+        import ray
+
+        return ray.get(self.handle.metrics.remote(reset=reset, job=None if whole_pool else self.job), timeout=60)
+
+
+def to_reward_result(out: dict) -> Any:
+    from vinci_rl.reward.scorer import RewardResult
+
+    timings = dict(out.get("timings") or {})
+    if "latency_s" in out:
+        timings["pool_latency_s"] = float(out["latency_s"])
+    return RewardResult(float(out["overall"]), dict(out.get("terms") or {}), str(out["status"]), str(out.get("message", "")), timings)
+
+
+class PoolScoringBackend:
+    """The `vinci` reward manager's backend when vinci.pool.enabled: each sample goes to the pool."""
+
+    def __init__(self, pool_cfg: PoolConfig, reward_config: dict):
+        self.client = PoolClient(pool_cfg, reward_config)
+
+    @property
+    def term_names(self) -> list[str]:
+        return self.client.term_names
+
+    @property
+    def failure_reward(self) -> float:
+        return self.client.failure_reward
+
+    async def score(self, response: str, inputs: Any) -> Any:
+        return await self.client.score(response, inputs.language, inputs.reference, inputs.ground_truth, inputs.gt_tokens)
+
+
+_metrics_handles: dict[tuple[str, str], Any] = {}
+
+
+def pool_step_metrics(config: Any) -> dict[str, float]:
+    """The trainer's per-step `reward_pool/...` metrics (reset after reading) for this job; {} without a pool."""
+    import ray
+    from ray.exceptions import RayError
+
+    from reward_workers.config import PoolConfig
+
+    from omegaconf import OmegaConf
+
+    if OmegaConf.is_config(config):
+        section = OmegaConf.select(config, "vinci.pool")
+        section = OmegaConf.to_container(section, resolve=True) if section is not None else None
+    else:
+        section = (config.get("vinci") or {}).get("pool")
+    cfg = PoolConfig.from_dict(section or {})
+    if not cfg.enabled:
+        return {}
+    key = (cfg.name, cfg.namespace)
+    handle = _metrics_handles.get(key) or find_pool(cfg)
+    if handle is None:
+        return {}
+    _metrics_handles[key] = handle
+    try:
+        return ray.get(handle.metrics.remote(reset=True, job=current_job_id()), timeout=60)
+    except RayError as e:  # metrics are not worth failing a step for: log it, report none
+        _metrics_handles.pop(key, None)
+        logger.warning("reading reward pool metrics failed: %s", e)
+        return {}
+
+
+async def _aw(ref: Any) -> Any:
+    return await ref

@@ -1,0 +1,33 @@
+"""The statuses a scored sample can end with, and the result dict that travels worker -> pool -> client.
+
+A result is a plain dict (cheap to ship through Ray): overall, terms, status, message, timings; the pool adds
+attempts, cached, latency_s.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vinci_rl.render.result import STATUSES as RENDER_STATUSES
+
+# Failure kinds beyond the render statuses.
+WORKER_FAILURE = "worker_failure"  # the sample's worker died max_attempts times
+REWARD_ERROR = "reward_error"  # scoring raised (a bug), or the sample could not be read
+EXTRA_STATUSES = ("wrong_language", "no_code", "bad_sample", REWARD_ERROR, WORKER_FAILURE)
+ALL_STATUSES = tuple(dict.fromkeys(RENDER_STATUSES + EXTRA_STATUSES))
+TIMEOUT = "timeout"
+
+
+def failure_result(status: str, overall: float, message: str) -> dict[str, Any]:
+    return {"overall": float(overall), "terms": {}, "status": status, "message": message, "timings": {}}
+
+
+def result_dict(result: Any) -> dict[str, Any]:
+    """A vinci_rl.reward.RewardResult as the wire dict."""
+    return {
+        "overall": float(result.overall),
+        "terms": {k: float(v) for k, v in result.terms.items()},
+        "status": str(result.status),
+        "message": str(result.message)[:2000],
+        "timings": {k: float(v) for k, v in result.timings.items()},
+    }

@@ -1,0 +1,130 @@
+"""The `vinci` reward manager on a hand-built verl DataProto: run_single streams each sample to the pool without
+blocking verl's event loop, and returns reward_score plus every term, status/<kind> and bookkeeping key. The
+in-process backend (vinci.pool.enabled: false) gives the same rewards."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import numpy as np
+import pytest
+import torch
+from omegaconf import OmegaConf
+from PIL import Image
+
+from pool_helpers import COLORS, TINY_REWARD, fenced, reference, svg
+
+from reward_workers import deployment
+from reward_workers.config import PoolConfig
+
+pytestmark = pytest.mark.timeout(300)
+RESPONSE_LEN = 160
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from vinci_rl.models.tiny_tokenizer import train_tokenizer
+
+    return train_tokenizer()
+
+
+def _batch(tokenizer, responses: list[str], with_image: list[bool] | None = None):
+    """A verl batch as the reward loop sees it: prompt + response ids, attention mask, and the dataset columns."""
+    from verl import DataProto
+
+    n = len(responses)
+    with_image = with_image or [True] * n
+    prompt_len = 4
+    ids = torch.full((n, RESPONSE_LEN), tokenizer.pad_token_id or 0, dtype=torch.long)
+    mask = torch.zeros((n, prompt_len + RESPONSE_LEN), dtype=torch.long)
+    mask[:, :prompt_len] = 1
+    for i, text in enumerate(responses):
+        tok = tokenizer.encode(text, add_special_tokens=False)[:RESPONSE_LEN]
+        ids[i, : len(tok)] = torch.tensor(tok)
+        mask[i, prompt_len : prompt_len + len(tok)] = 1
+    raw_prompt = np.empty(n, dtype=object)
+    for i in range(n):
+        parts = [{"type": "text", "text": "Write SVG code that draws this image."}]
+        if with_image[i]:
+            parts.insert(0, {"type": "image", "image": Image.fromarray(reference())})
+        raw_prompt[i] = [{"role": "user", "content": parts}]
+    return DataProto.from_dict(
+        tensors={"responses": ids, "attention_mask": mask, "prompts": torch.ones((n, prompt_len), dtype=torch.long)},
+        non_tensors={
+            "raw_prompt": raw_prompt,
+            "data_source": np.array(["vinci/svg"] * n, dtype=object),
+            "extra_info": np.array([{"language": "svg", "index": i, "id": f"row{i}"} for i in range(n)], dtype=object),
+            "reward_model": np.array([{"style": "rule", "ground_truth": svg("red")}] * n, dtype=object),
+        },
+    )
+
+
+async def _run(manager, data, n: int):
+    """run_single for every row concurrently, plus a heartbeat proving the event loop never blocks meanwhile."""
+    beats, gaps = [], []
+
+    async def heartbeat():
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            beats.append(now)
+            last = now
+
+    hb = asyncio.create_task(heartbeat())
+    try:
+        outs = await asyncio.gather(*(manager.run_single(data[i : i + 1]) for i in range(n)))
+    finally:
+        hb.cancel()
+    return outs, gaps
+
+
+def _manager(vinci: dict, tokenizer):
+    from vinci_rl.train.reward_manager import VinciRewardManager
+
+    config = OmegaConf.create({"vinci": vinci, "reward": {}})
+    return VinciRewardManager(config, tokenizer)
+
+
+def test_run_single_streams_samples_to_the_pool(ray_cluster, tokenizer):
+    name = f"rm-pool-{uuid.uuid4().hex[:6]}"
+    pool_block = {"name": name, "namespace": "vinci-rl-tests", "size": 1, "resource": "reward_cpu"}
+    responses = [fenced("svg", svg(c)) for c in COLORS[:4]] + ["I cannot draw that.", fenced("svg", svg("red"))]
+    n = len(responses)
+    data = _batch(tokenizer, responses, with_image=[True] * (n - 1) + [False])
+    try:
+        manager = _manager({"pool": pool_block, "reward": TINY_REWARD}, tokenizer)  # creates the pool
+        assert deployment.find_pool(PoolConfig.from_dict(pool_block)) is not None
+        outs, gaps = asyncio.run(_run(manager, data, n))
+        assert len(outs) == n
+        terms = list(TINY_REWARD["weights"])
+        for out in outs:
+            info = out["reward_extra_info"]
+            assert info["vinci/scored"] == 1.0 and info["vinci/reward"] == out["reward_score"]
+            assert set(terms) <= set(info) and "reward_time_s" in info
+            assert sum(v for k, v in info.items() if k.startswith("status/")) == 1.0
+        assert [o["reward_extra_info"]["vinci/index"] for o in outs[:5]] == [0, 1, 2, 3, 4]
+        first = outs[0]["reward_extra_info"]
+        assert first["status/ok"] == 1.0 and outs[0]["reward_score"] > 0.9 and first["pixel_l2"] > 0.95
+        assert all(o["reward_extra_info"]["status/ok"] == 1.0 for o in outs[:4])
+        assert outs[0]["reward_score"] > outs[1]["reward_score"]  # red matches the red reference best
+        assert outs[4]["reward_extra_info"]["status/no_code"] == 1.0 and outs[4]["reward_score"] == -1.0
+        assert outs[5]["reward_extra_info"]["status/bad_sample"] == 1.0  # no image in the prompt
+        assert max(gaps) < 0.5, f"the event loop was blocked for {max(gaps):.2f} s"
+
+        # The trainer's per-step pool metrics (this job's bucket, reset after reading).
+        from reward_workers.client import pool_step_metrics
+
+        metrics = pool_step_metrics(OmegaConf.create({"vinci": {"pool": pool_block}}))
+        assert metrics["reward_pool/samples"] == n - 1 and metrics["reward_pool/fail_rate/no_code"] == pytest.approx(0.2)
+        assert pool_step_metrics(OmegaConf.create({"vinci": {"pool": pool_block}}))["reward_pool/samples"] == 0
+
+        # Same rows scored in-process (vinci.pool.enabled: false): the same rewards.
+        local = _manager({"pool": {"enabled": False}, "reward": TINY_REWARD}, tokenizer)
+        local_outs, _ = asyncio.run(_run(local, data, n))
+        assert [o["reward_score"] for o in local_outs] == pytest.approx([o["reward_score"] for o in outs], abs=1e-5)
+    finally:
+        deployment.stop_pool(PoolConfig.from_dict(pool_block))
