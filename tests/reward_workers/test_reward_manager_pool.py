@@ -113,7 +113,9 @@ def test_run_single_streams_samples_to_the_pool(ray_cluster, tokenizer):
         assert outs[0]["reward_score"] > outs[1]["reward_score"]  # red matches the red reference best
         assert outs[4]["reward_extra_info"]["status/no_code"] == 1.0 and outs[4]["reward_score"] == -1.0
         assert outs[5]["reward_extra_info"]["status/bad_sample"] == 1.0  # no image in the prompt
-        assert max(gaps) < 0.5, f"the event loop was blocked for {max(gaps):.2f} s"
+        # A blocking call would freeze the loop for a whole pool round trip (the first one includes the worker's
+        # renderer start, > 1 s); scheduling noise on a loaded 2-core box stays well below that.
+        assert max(gaps) < 1.0, f"the event loop was blocked for {max(gaps):.2f} s"
 
         # The trainer's per-step pool metrics (this job's bucket, reset after reading).
         from reward_workers.client import pool_step_metrics
