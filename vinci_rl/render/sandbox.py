@@ -75,12 +75,13 @@ def bwrap_argv(
             "--unshare-uts"]
     if os.getuid() == 0:
         argv += ["--cap-drop", "ALL"] + [x for cap in keep_caps for x in ("--cap-add", cap)]
+    # The private /tmp first: binds below may live under /tmp (a venv or checkout there) and must sit on top of it.
+    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb << 20), "--tmpfs", "/tmp"]
     binds = [p for p in (*SYSTEM_RO, *ETC_RO, *ro) if os.path.lexists(p)]
     for d in _parents(binds):  # bwrap would create them 0700: unreadable once a job drops to nobody
         argv += ["--perms", "0755", "--dir", d]
     for p in binds:
         argv += ["--symlink", os.readlink(p), p] if os.path.islink(p) else ["--ro-bind", p, p]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb << 20), "--tmpfs", "/tmp"]
     argv += ["--tmpfs", "/dev/shm", "--chdir", "/tmp"]
     for host, inside in rw:
         argv += ["--bind", host, inside]
