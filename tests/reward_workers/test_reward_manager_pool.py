@@ -5,6 +5,7 @@ in-process backend (vinci.pool.enabled: false) gives the same rewards."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 import time
 import uuid
 
@@ -61,6 +62,13 @@ def _batch(tokenizer, responses: list[str], with_image: list[bool] | None = None
     )
 
 
+def _run_in_own_loop(manager, data, n: int):
+    """Like verl's reward-loop worker: the manager's coroutines on an event loop of their own thread (the test
+    thread may already host one, e.g. Playwright's sync API of a renderer another test left open)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _run(manager, data, n)).result()
+
+
 async def _run(manager, data, n: int):
     """run_single for every row concurrently, plus a heartbeat proving the event loop never blocks meanwhile."""
     beats, gaps = [], []
@@ -98,7 +106,7 @@ def test_run_single_streams_samples_to_the_pool(ray_cluster, tokenizer):
     try:
         manager = _manager({"pool": pool_block, "reward": TINY_REWARD}, tokenizer)  # creates the pool
         assert deployment.find_pool(PoolConfig.from_dict(pool_block)) is not None
-        outs, gaps = asyncio.run(_run(manager, data, n))
+        outs, gaps = _run_in_own_loop(manager, data, n)
         assert len(outs) == n
         terms = list(TINY_REWARD["weights"])
         for out in outs:
@@ -126,7 +134,7 @@ def test_run_single_streams_samples_to_the_pool(ray_cluster, tokenizer):
 
         # Same rows scored in-process (vinci.pool.enabled: false): the same rewards.
         local = _manager({"pool": {"enabled": False}, "reward": TINY_REWARD}, tokenizer)
-        local_outs, _ = asyncio.run(_run(local, data, n))
+        local_outs, _ = _run_in_own_loop(local, data, n)
         assert [o["reward_score"] for o in local_outs] == pytest.approx([o["reward_score"] for o in outs], abs=1e-5)
     finally:
         deployment.stop_pool(PoolConfig.from_dict(pool_block))
