@@ -22,9 +22,10 @@ from pathlib import Path
 DROPPED_REQUIREMENTS = ("torch", "torchvision", "torchaudio", "torchcodec")
 
 
-def _record_hash(data: bytes) -> str:
+def _record_hash(data: bytes) -> tuple[str, str]:
+    """RECORD's hash and size columns for a file's bytes."""
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"sha256={digest},{len(data)}"
+    return f"sha256={digest}", str(len(data))
 
 
 def _rewrite_metadata(text: str, version: str) -> str:
@@ -64,7 +65,7 @@ def rename(src: Path, out_dir: Path) -> Path:
                 if name.endswith("/METADATA"):
                     data = _rewrite_metadata(data.decode(), version).encode()
             zout.writestr(name, data)
-            record.append([name, *_record_hash(data).split(",")])
+            record.append([name, *_record_hash(data)])
         record.append([f"{new_info}/RECORD", "", ""])
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerows(record)  # file names may contain commas

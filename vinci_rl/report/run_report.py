@@ -47,7 +47,8 @@ def reward_curves(metrics_path: Path, out_png: Path) -> Path:
 
 
 def reference_images(train_files) -> dict[int, tuple[np.ndarray, str, str]]:
-    """extra_info.index -> (image, language, ground truth), from the training parquet(s)."""
+    """extra_info.index -> (image, language, ground truth), from the training parquet(s): one path, or a list
+    (a ListConfig from the run's config is fine)."""
     import pandas as pd
     from PIL import Image
 
@@ -60,18 +61,24 @@ def reference_images(train_files) -> dict[int, tuple[np.ndarray, str, str]]:
     return out
 
 
+def render_response(renderer, reward_cfg, lang: str, response: str, size: tuple[int, int]) -> np.ndarray | None:
+    """The image of the code the reward scored in `response` (same extraction rules), or None."""
+    from vinci_rl.reward.extract import extract_code
+
+    ex = extract_code(response, lang, reward_cfg.language.aliases, reward_cfg.language.on_missing)
+    return None if ex.code is None else renderer.render(lang, ex.code, size=size).image
+
+
 def rollout_gallery(run_dir: Path, out_html: Path, per_end: int = 6) -> Path:
     """Best and worst rollouts of the run: reference | render of the scored code | terms."""
     from omegaconf import OmegaConf
 
     from vinci_rl.render import Renderer
     from vinci_rl.reward.config import RewardConfig
-    from vinci_rl.reward.extract import extract_code
 
     cfg = OmegaConf.load(run_dir / "config.yaml")
     reward_cfg = RewardConfig.from_dict(OmegaConf.to_container(cfg.vinci.reward, resolve=True))
-    train_files = cfg.data.train_files
-    refs = reference_images(OmegaConf.to_container(train_files) if OmegaConf.is_list(train_files) else train_files)
+    refs = reference_images(cfg.data.train_files)
     samples = sorted(read_jsonl(run_dir / "samples.jsonl"), key=lambda s: -s["reward_extra_info"]["vinci/reward"])
     chosen = samples if len(samples) <= 2 * per_end else samples[:per_end] + samples[-per_end:]
     entries = []
@@ -79,11 +86,8 @@ def rollout_gallery(run_dir: Path, out_html: Path, per_end: int = 6) -> Path:
         for s in chosen:
             info = s["reward_extra_info"]
             ref, lang, _ = refs.get(int(info["vinci/index"]), (None, "?", ""))
-            ex = extract_code(s["response"], lang, reward_cfg.language.aliases, reward_cfg.language.on_missing)
-            render = None
-            if ex.code is not None and ref is not None:
-                res = renderer.render(lang, ex.code, size=(ref.shape[1], ref.shape[0]))
-                render = res.image
+            size = None if ref is None else (ref.shape[1], ref.shape[0])
+            render = None if ref is None else render_response(renderer, reward_cfg, lang, s["response"], size)
             scores = {"reward": info["vinci/reward"], **{t: info[t] for t in reward_cfg.weights if t in info}}
             title = f"step {s['step']} · {lang} · row {int(info['vinci/index'])}"
             entries.append(GalleryEntry(title, ref, render, scores, s.get("status") or "", s["response"]))

@@ -71,15 +71,11 @@ class TrainingPictures:
 
     def _render(self, lang: str, response: str, size: tuple[int, int]) -> np.ndarray | None:
         from vinci_rl.render import Renderer
-        from vinci_rl.reward.extract import extract_code
+        from vinci_rl.report.run_report import render_response
 
-        lc = self.reward_cfg.language
-        ex = extract_code(response, lang, lc.aliases, lc.on_missing)
-        if ex.code is None:
-            return None
         if self._renderer is None:
             self._renderer = Renderer(self.reward_cfg.render or None)
-        return self._renderer.render(lang, ex.code, size=size).image
+        return render_response(self._renderer, self.reward_cfg, lang, response, size)
 
     def triples(self, step: int, samples: list[dict]) -> list[tuple[np.ndarray, GalleryEntry]]:
         """(picture, gallery entry) for up to cfg.prompts prompts of this step: reference | best | worst."""

@@ -8,11 +8,12 @@ cap. Each run is a separate `vinci-rl train` process with its own embedded Ray c
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from vinci_rl.report.run_report import read_jsonl
 
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "tiny_cpu.yaml"
 MODES = {"schedule": [], "fixed": ["vinci.schedule.policy=fixed"]}
@@ -32,8 +33,8 @@ def _run(mode: str, root: Path, model: Path, data: Path, steps: int, cap: int) -
     (root / f"{mode}.log").write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0:
         raise RuntimeError(f"{mode} run failed; log: {root / f'{mode}.log'}")
-    metrics = [json.loads(x)["data"] for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    samples = [json.loads(x) for x in (run_dir / "samples.jsonl").read_text().splitlines()]
+    metrics = [row["data"] for row in read_jsonl(run_dir / "metrics.jsonl")]
+    samples = read_jsonl(run_dir / "samples.jsonl")
     return {
         "generated_tokens": sum(s["response_tokens"] for s in samples),
         "rollout_s": sum(m["timing_s/gen"] for m in metrics),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from vinci_rl.cpu import CPU_ENV, activate_cpu_env, machine_has_gpu
+from vinci_rl.cpu import activate_cpu_env, machine_has_gpu
 from vinci_rl.train.recipe import RecipeError
 from vinci_rl.train.trainer import RUN_DIR_ENV
 
@@ -91,6 +91,3 @@ def train(cfg: DictConfig) -> None:
     finally:
         if ray.is_initialized():
             ray.shutdown()
-
-
-__all__ = ["CPU_ENV", "prepare", "train", "decide_device", "default_run_dir", "resolve_paths"]

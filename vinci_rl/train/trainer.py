@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import transfer_queue as tq
 import verl.utils.tensordict_utils as tu
-from omegaconf import OmegaConf, open_dict
+from omegaconf import open_dict
 from verl.trainer.ppo.v1.trainer_base import register_trainer
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
@@ -83,11 +83,8 @@ class VinciSyncTrainer(PPOTrainerSync):
         if cfg.every_n_steps == 0:
             return None
         run_dir = os.environ.get(RUN_DIR_ENV)
-        files = OmegaConf.to_container(self.config.data.train_files, resolve=True) if OmegaConf.is_list(
-            self.config.data.train_files
-        ) else self.config.data.train_files
         reward_cfg = RewardConfig.from_dict(vinci.get("reward") or {}, source="vinci.reward")
-        return TrainingPictures(cfg, reward_cfg, files, Path(run_dir) if run_dir else None)
+        return TrainingPictures(cfg, reward_cfg, self.config.data.train_files, Path(run_dir) if run_dir else None)
 
     def _next_train_batch(self, num_prompts=None):
         batch = super()._next_train_batch(num_prompts)
