@@ -26,14 +26,14 @@ def _absolutize(value, key: str):
     p = Path(str(value)).expanduser()
     if p.exists():
         return str(p.resolve())
-    if key.startswith("data.") or str(value).startswith((".", "/", "~", "runs/")):
+    if ".train_files" in key or ".val_files" in key or str(value).startswith((".", "/", "~", "runs/")):
         raise RecipeError(f"{key}: {value} does not exist (relative to {Path.cwd()})")
     return value
 
 
-def resolve_paths(cfg: DictConfig) -> None:
+def resolve_paths(cfg: DictConfig, path_keys: tuple[str, ...] = PATH_KEYS) -> None:
     with open_dict(cfg):
-        for key in PATH_KEYS:
+        for key in path_keys:
             value = OmegaConf.select(cfg, key)
             if value is not None:
                 OmegaConf.update(cfg, key, _absolutize(value, key))
@@ -48,10 +48,13 @@ def decide_device(device: str, address: str | None) -> str:
     return "gpu"
 
 
-def prepare(cfg: DictConfig, run_dir: Path, device: str, address: str | None) -> dict[str, str]:
-    """Mutates cfg for the run; returns the environment handed to every Ray worker."""
+def prepare(
+    cfg: DictConfig, run_dir: Path, device: str, address: str | None, path_keys: tuple[str, ...] = PATH_KEYS
+) -> dict[str, str]:
+    """Mutates cfg for the run; returns the environment handed to every Ray worker. path_keys: the config
+    values that are paths (PATH_KEYS for RL recipes; SFT recipes name theirs)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    resolve_paths(cfg)
+    resolve_paths(cfg, path_keys)
     env = {RUN_DIR_ENV: str(run_dir), "VERL_FILE_LOGGER_PATH": str(run_dir / "metrics.jsonl")}
     if device == "cpu":
         env.update(activate_cpu_env())
