@@ -17,7 +17,7 @@ def write(tmp_path, data, name="reward.yaml"):
 
 
 def test_presets_exist_and_load():
-    assert set(presets()) >= {"default", "rlrf", "vincicoder"}
+    assert set(presets()) >= {"default", "rlrf", "vincicoder", "coarse_fine"}
     for name in presets():
         RewardConfig.from_preset(name)
 
@@ -30,16 +30,42 @@ def test_default_preset_equals_dataclass_defaults():
 @pytest.mark.parametrize(
     "preset,expected",
     [
-        ("rlrf", {"weights": {"pixel_l2": 1.0, "canny_l2": 1.0, "length": 0.1}, "failure_reward": -1.0, "size": [512, 512]}),
+        (
+            "rlrf",
+            {
+                "weights": {"pixel_l2": 1.0, "canny_l2": 1.0, "length": 0.1},
+                "failure_reward": -1.0,
+                "size": [512, 512],
+                "reference_source": "ground_truth",
+                "language": {"on_missing": "rlrf", "aliases": {}},
+                "pixel": {"both_flat": -1.0},
+                "render": {"svg_dpi": 128},
+                "no_content_is_failure": False,
+            },
+        ),
         (
             "vincicoder",
             {
-                "weights": {"dino_coarse": 0.45, "dino_fine": 0.45, "format": 0.1},
+                "weights": {"dino_crops": 0.9, "format": 0.1},
                 "failure_rewards": {"wrong_language": 0.0, "no_code": 0.0},
                 "render_failure": "terms",
+                "blank_is_failure": False,
+                "no_content_is_failure": False,
+                "render_sizes": {"svg": [336, 336]},
+                "language": {"on_missing": "vincicoder", "aliases": {}},
             },
         ),
-        ("default", {"failure_reward": -1.0, "size": "reference"}),
+        (
+            "coarse_fine",
+            {
+                "weights": {"dino_coarse": 0.45, "dino_fine": 0.45, "format": 0.1},
+                "render_failure": "terms",
+                "blank_is_failure": False,
+                "no_content_is_failure": True,
+                "language": {"on_missing": "fail", "aliases": {}},
+            },
+        ),
+        ("default", {"failure_reward": -1.0, "size": "reference", "no_content_is_failure": True}),
     ],
 )
 def test_preset_values(preset, expected):
@@ -48,18 +74,19 @@ def test_preset_values(preset, expected):
         assert d[k] == v
 
 
-def test_vincicoder_dino_settings():
-    c = RewardConfig.from_preset("vincicoder")
+@pytest.mark.parametrize("name", ["vincicoder", "coarse_fine"])
+def test_dino_preset_settings(name):
+    c = RewardConfig.from_preset(name)
     assert (c.dino.feature, c.dino.tile_size, c.dino.max_tiles, c.dino.dtype) == ("cls_prenorm", 448, 12, "bfloat16")
-    assert c.language.on_missing == "fail"
     # 0.9 visual + 0.1 format
-    assert c.weights["dino_coarse"] + c.weights["dino_fine"] == pytest.approx(0.9)
+    assert sum(w for t, w in c.weights.items() if t.startswith("dino")) == pytest.approx(0.9)
+    assert c.weights["format"] == pytest.approx(0.1)
 
 
 def test_default_needs_no_dino_weights():
     c = RewardConfig()
-    assert not {"dino_coarse", "dino_fine"} & set(c.weights)
-    assert {"pixel_l2", "canny_l2", "ssim", "length", "format"} == set(c.weights)
+    assert not {"dino_coarse", "dino_fine", "dino_crops"} & set(c.weights)
+    assert {"pixel_l2", "canny_l2", "ssim_structure", "shape", "pixel_coarse", "length", "format"} == set(c.weights)
 
 
 @pytest.mark.parametrize(
@@ -78,6 +105,10 @@ def test_default_needs_no_dino_weights():
         ({"weights": {"lpips": 1.0}}, "reward.lpips.path"),
         ({"dino": {"feature": "pooled"}}, "reward.dino.feature"),
         ({"language": {"on_missing": "guess"}}, "reward.language.on_missing"),
+        ({"reference_source": "gt"}, "reward.reference_source"),
+        ({"render_sizes": {"svg": 336}}, "reward.render_sizes.svg"),
+        ({"pixel": {"flat": 1}}, "reward.pixel.flat"),
+        ({"render": {"svg_dpi": "high"}}, "reward.render"),
         ({"length": {"unit": "words"}}, "reward.length.unit"),
         ({"preset": "nope"}, "unknown reward preset"),
         ({"dino": "facebook/dinov2-large"}, "reward.dino"),

@@ -207,19 +207,20 @@ def test_device_auto_resolves():
 # ---- through the scorer ------------------------------------------------------------------------------------
 
 
-def vinci_config(**over):
-    return RewardConfig.from_dict(
-        {"preset": "vincicoder", "dino": {"model": None, "config": TINY, "tile_size": 28, "max_tiles": 4, "dtype": "float32"}, **over}
-    )
+def vinci_config(preset="vincicoder", **over):
+    dino = {"model": None, "config": TINY, "tile_size": 28, "max_tiles": 4, "dtype": "float32"}
+    return RewardConfig.from_dict({"preset": preset, "dino": dino, **over})
 
 
 def test_vincicoder_identical_render_scores_one():
-    s = VisualScorer(vinci_config(), renderer=FakeRenderer({"same": shapes(), "bad": noise()}))
-    r = s.score(fenced("svg", "same"), "svg", shapes())
-    assert r.terms["dino_coarse"] == pytest.approx(1.0, abs=1e-6) and r.terms["dino_fine"] == pytest.approx(1.0, abs=1e-6)
+    ref = shapes(336, 336)  # VinciCoder rasterises SVG at 336^2: a 336^2 reference needs no resampling
+    s = VisualScorer(vinci_config(), renderer=FakeRenderer({"same": ref, "bad": noise()}))
+    r = s.score(fenced("svg", "same"), "svg", ref)
+    assert s.renderer.calls[-1][2] == (336, 336)
+    assert r.terms == {"dino_crops": pytest.approx(1.0, abs=1e-6), "format": 1.0}
     assert r.overall == pytest.approx(1.0, abs=1e-6)  # 0.9 visual + 0.1 format
     assert "dino_batch_s" in r.timings
-    assert s.score(fenced("svg", "bad"), "svg", shapes()).overall < r.overall
+    assert s.score(fenced("svg", "bad"), "svg", ref).overall < r.overall
 
 
 def test_vincicoder_failures():
@@ -228,15 +229,43 @@ def test_vincicoder_failures():
     s = VisualScorer(vinci_config(), renderer=FakeRenderer({"broken": RenderResult(PARSE_ERROR)}))
     r = s.score(fenced("svg", "broken"), "svg", shapes())
     assert r.status == PARSE_ERROR and r.overall == pytest.approx(0.1)  # visual 0, format 0.1
-    assert r.terms == {"dino_coarse": 0.0, "dino_fine": 0.0, "format": 1.0}
+    assert r.terms == {"dino_crops": 0.0, "format": 1.0}
     r = s.score(fenced("html", "broken"), "svg", shapes())
     assert r.status == "wrong_language" and r.overall == 0.0
+    r = s.score(fenced("SVG", "broken"), "svg", shapes())  # VinciCoder's tag is case-sensitive
+    assert r.status == "wrong_language" and r.overall == 0.0
+
+
+def test_vincicoder_scores_an_empty_canvas_and_coarse_fine_does_not():
+    outcomes = {"white": np.full((96, 128, 3), 255, np.uint8), "flat": np.full((96, 128, 3), (223, 232, 241), np.uint8)}
+    vinci = VisualScorer(vinci_config(), renderer=FakeRenderer(outcomes))
+    ours = VisualScorer(vinci_config("coarse_fine"), renderer=FakeRenderer(dict(outcomes)))
+    for code in list(outcomes):
+        v = vinci.score(fenced("svg", code), "svg", shapes())
+        assert v.status == "ok" and v.terms["dino_crops"] > 0.0  # no blank check: DINO scores it (weakness kept)
+        o = ours.score(fenced("svg", code), "svg", shapes())
+        assert o.status in ("blank", "no_content") and o.overall == pytest.approx(0.1)  # visual 0, format 0.1
+        dot = outcomes[code].copy()
+        dot[40:44, 60:64] = 0
+        ours.renderer.outcomes["dot"] = dot
+        assert ours.score(fenced("svg", "dot"), "svg", shapes()).overall > o.overall
+
+
+def test_coarse_fine_weights_thumbnail_and_tiles_apart():
+    ref, pred = shapes(56, 28), other_shapes(56, 28)  # 2 x 1 grid: thumbnail + 2 tiles
+    s = VisualScorer(vinci_config("coarse_fine"), renderer=FakeRenderer({"p": pred}))
+    r = s.score(fenced("svg", "p"), "svg", ref)
+    fp, fr = s.encoder.view_features([pred, ref])
+    sc = crop_scores(fp, fr)
+    assert r.terms["dino_coarse"] == pytest.approx(sc[0]) and r.terms["dino_fine"] == pytest.approx(sc[1:].mean())
+    assert r.overall == pytest.approx(0.45 * sc[0] + 0.45 * sc[1:].mean() + 0.1)
 
 
 def test_score_many_encodes_a_shared_reference_once():
     ref = shapes(56, 28)  # 2 x 1 grid: 3 views per image
-    enc = DinoEncoder(vinci_config().dino)
-    s = VisualScorer(vinci_config(), renderer=FakeRenderer({"a": shapes(56, 28), "b": other_shapes(56, 28), "c": noise(56, 28)}), encoder=enc)
+    cfg = vinci_config("coarse_fine")
+    enc = DinoEncoder(cfg.dino)
+    s = VisualScorer(cfg, renderer=FakeRenderer({"a": shapes(56, 28), "b": other_shapes(56, 28), "c": noise(56, 28)}), encoder=enc)
     results = s.score_many([{"response": fenced("svg", k), "lang": "svg", "reference": ref} for k in "abc"])
     assert [r.status for r in results] == ["ok"] * 3
     # one pass: 3 renders + the reference once ("a" is pixel-identical to the reference: encoded once too)

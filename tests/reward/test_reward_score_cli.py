@@ -52,8 +52,8 @@ def one_json(proc: subprocess.CompletedProcess) -> dict:
 def test_identical_code_scores_one(files):
     out = one_json(cli("--lang", "svg", "--code", files / "same.svg", "--reference", files / "ref.png", "--json"))
     assert out["status"] == "ok" and out["overall"] == pytest.approx(1.0, abs=1e-6)
-    # default preset: pixel/canny/ssim/length/format, no DINO; length needs a ground truth
-    assert set(out["terms"]) == {"pixel_l2", "canny_l2", "ssim", "format"}
+    # default preset: no DINO; length needs a ground truth
+    assert set(out["terms"]) == {"pixel_l2", "canny_l2", "ssim_structure", "shape", "pixel_coarse", "format"}
     assert "length skipped" in out["message"]
 
 
@@ -123,6 +123,6 @@ def test_dino_terms_from_a_config_dict(files, tmp_path):
     pytest.importorskip("transformers")
     cfg = tmp_path / "dino.yaml"
     tiny = {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64}
-    cfg.write_text(yaml.safe_dump({"preset": "vincicoder", "dino": {"model": None, "config": tiny, "tile_size": 28, "max_tiles": 4, "dtype": "float32"}}))
+    cfg.write_text(yaml.safe_dump({"preset": "coarse_fine", "dino": {"model": None, "config": tiny, "tile_size": 28, "max_tiles": 4, "dtype": "float32"}}))
     out = one_json(cli("--lang", "svg", "--code", files / "same.svg", "--reference", files / "ref.png", "--config", cfg, "--json"))
     assert out["terms"]["dino_coarse"] == pytest.approx(1.0, abs=1e-5) and out["overall"] == pytest.approx(1.0, abs=1e-5)

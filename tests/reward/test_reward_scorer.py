@@ -34,11 +34,38 @@ def test_synthetic_ladder_ranks_identical_small_large_blank():
 
 
 def test_blank_is_scored_when_not_a_failure():
-    s = scorer({**PIXEL_ONLY, "blank_is_failure": False})
+    s = scorer({**PIXEL_ONLY, "blank_is_failure": False, "no_content_is_failure": False})
     r = s.score(fenced("svg", "blank"), "svg", shapes())
-    # not a failure: status ok, the message says the render was blank
+    # not a failure: status ok, the message says the render was blank; a flat map still scores -1 (RLRF's NaN)
     assert r.status == "ok" and "blank" in r.message
-    assert r.terms["pixel_l2"] == pytest.approx(0.0, abs=1e-6) and r.overall == pytest.approx(0.0, abs=1e-6)
+    assert r.terms["pixel_l2"] == -1.0 and r.overall == pytest.approx(-1.0)
+
+
+FLAT = np.full((96, 128, 3), (223, 232, 241), np.uint8)  # a coloured background, nothing on it
+RAMP = np.repeat(np.linspace(200, 250, 128).astype(np.uint8)[None, :, None], 96, axis=0).repeat(3, axis=2)
+
+
+@pytest.mark.parametrize("image", [FLAT, RAMP, np.full((96, 128, 3), (40, 60, 90), np.uint8)])
+def test_a_render_without_content_is_a_failure(image):
+    s = scorer(outcomes={"empty": image, "dot": _dot(image)})
+    r = s.score(fenced("svg", "empty"), "svg", shapes())
+    assert r.status == "no_content" and r.overall == -1.0 and "no detail" in r.message
+    dot = s.score(fenced("svg", "dot"), "svg", shapes())
+    assert dot.status == "ok" and dot.overall > r.overall  # the same canvas with one mark on it
+    # off: scored like any render
+    off = scorer({"no_content_is_failure": False}, {"empty": image}).score(fenced("svg", "empty"), "svg", shapes())
+    assert off.status == "ok"
+
+
+def _dot(image):
+    out = image.copy()
+    out[40:43, 60:63] = 0
+    return out
+
+
+def test_no_content_is_no_failure_when_the_reference_has_none():
+    r = scorer(outcomes={"flat": FLAT}).score(fenced("svg", "flat"), "svg", FLAT)
+    assert r.status == "ok" and r.overall == pytest.approx(1.0, abs=1e-6)
 
 
 def test_near_white_ok_render_counts_as_blank():
@@ -47,11 +74,21 @@ def test_near_white_ok_render_counts_as_blank():
     assert r.status == BLANK and r.overall == -1.0
 
 
+def test_a_sparse_drawing_on_white_is_scored_unless_blank_is_a_failure():
+    sparse = canvas()
+    sparse[40:43, 60:63] = 0  # mean >= 254: RLRF's blank test calls it blank
+    ours = scorer(outcomes={"sparse": sparse}).score(fenced("svg", "sparse"), "svg", shapes())
+    assert ours.status == "ok" and ours.overall > -1.0 and "blank" in ours.message
+    rlrf_like = scorer({**PIXEL_ONLY, "blank_is_failure": True}, {"sparse": sparse}).score(fenced("svg", "sparse"), "svg", shapes())
+    assert rlrf_like.status == BLANK and rlrf_like.overall == -1.0
+
+
 @pytest.mark.parametrize(
     "config,outcome,status,overall,terms",
     [
         # RLRF-style: any failure -> -1, image terms at their floor, text terms still computed
-        ({}, RenderResult(PARSE_ERROR, message="bad xml"), PARSE_ERROR, -1.0, {"pixel_l2": -1.0, "canny_l2": -1.0, "ssim": -1.0, "format": 1.0}),
+        ({}, RenderResult(PARSE_ERROR, message="bad xml"), PARSE_ERROR, -1.0,
+         {"pixel_l2": -1.0, "canny_l2": -1.0, "ssim_structure": -1.0, "shape": -1.0, "pixel_coarse": -1.0, "format": 1.0}),
         ({"failure_rewards": {"timeout": -0.5}}, RenderResult(TIMEOUT), TIMEOUT, -0.5, {"pixel_l2": -1.0}),
         ({}, RenderResult(EMPTY), EMPTY, -1.0, {"pixel_l2": -1.0}),
         ({}, RuntimeError("boom"), "renderer_crash", -1.0, {"pixel_l2": -1.0}),
@@ -131,14 +168,56 @@ def test_length_in_tokens_needs_lengths_or_tokenizer():
         ("reference", None, (128, 96), (128, 96)),
         ("reference", 128 * 96, (128, 96), (128, 96)),
         ("reference", 64 * 48, (128, 96), (64, 48)),  # capped, aspect kept
-        ([64, 64], None, (128, 96), (64, 64)),  # fixed (RLRF 512^2)
+        ([64, 64], None, (128, 96), (64, 48)),  # fixed canvas (RLRF 512^2): the reference's aspect fitted in it
+        ([64, 64], None, (96, 128), (48, 64)),
+        ([64, 64], None, (128, 128), (64, 64)),
     ],
 )
 def test_size_policy(size, max_pixels, ref_wh, expected):
-    s = scorer({**PIXEL_ONLY, "size": size, "max_pixels": max_pixels})
+    s = scorer({**PIXEL_ONLY, "size": size, "max_pixels": max_pixels}, {"identical": shapes(*ref_wh)})
     r = s.score(fenced("svg", "identical"), "svg", shapes(*ref_wh))
     assert s.renderer.calls[-1][2] == expected
     assert r.overall > 0.95  # the fake renderer resizes with OpenCV, the reference side with PIL
+
+
+def test_fixed_canvas_pads_both_sides_the_same_way():
+    seen = {}
+
+    def spy(name):
+        def term(pred, ref):
+            seen[name] = (pred.copy(), ref.copy())
+            return 1.0
+
+        return term
+
+    s = scorer({"weights": {"pixel_l2": 1.0}, "size": [64, 64]}, {"wide": shapes(128, 32)})
+    s._image_terms = {"pixel_l2": spy("pixel_l2")}
+    s.score(fenced("svg", "wide"), "svg", shapes(128, 32))
+    pred, ref = seen["pixel_l2"]
+    assert pred.shape == ref.shape == (64, 64, 3)
+    assert (pred[:24] == 255).all() and (ref[:24] == 255).all() and (ref[-24:] == 255).all()  # white bands
+    assert not (ref[24:40] == 255).all()
+
+
+def test_ground_truth_is_rendered_as_the_reference():
+    outcomes = {"gt": shapes(), "pred": shapes(), "bad": RenderResult(PARSE_ERROR)}
+    cfg = {**PIXEL_ONLY, "reference_source": "ground_truth"}
+    s = scorer(cfg, outcomes)
+    r = s.score(fenced("svg", "pred"), "svg", other_shapes(), ground_truth="gt")
+    assert r.overall == pytest.approx(1.0, abs=1e-6)  # compared with the render of "gt", not the image
+    assert [c[1] for c in s.renderer.calls] == ["gt", "pred"]
+    s.score(fenced("svg", "pred"), "svg", other_shapes(), ground_truth="gt")
+    assert [c[1] for c in s.renderer.calls].count("gt") == 1  # cached
+    r = s.score(fenced("svg", "pred"), "svg", other_shapes(), ground_truth="bad")
+    assert r.overall < 0.9 and "ground truth did not render" in r.message  # fell back to the image
+
+
+def test_render_sizes_box_the_prediction():
+    s = scorer({**PIXEL_ONLY, "render_sizes": {"svg": [40, 40]}})
+    r = s.score(fenced("svg", "identical"), "svg", shapes(128, 96))
+    assert s.renderer.calls[-1][2] == (40, 30) and r.overall > 0.8
+    s.score(fenced("html", "identical"), "html", shapes(128, 96))
+    assert s.renderer.calls[-1][2] == (128, 96)  # other languages at the scoring size
 
 
 def test_reference_forms_agree(tmp_path):
@@ -213,11 +292,25 @@ def test_only_weighted_terms_are_reported():
     assert r.overall == pytest.approx(r.terms["pixel_l2"])  # weight 0: logged, not counted
 
 
+def test_lenient_fences_get_the_lenient_format_value():
+    s = scorer({"weights": {"pixel_l2": 1.0, "format": 1.0}, "format": {"lenient_value": 0.25}})
+    exact = s.score(fenced("svg", "identical"), "svg", shapes())
+    alias = s.score(fenced("xml", "identical"), "svg", shapes())
+    cut = s.score("```svg\nidentical", "svg", shapes())
+    assert exact.terms["format"] == 1.0 and alias.terms["format"] == cut.terms["format"] == 0.25
+    assert alias.status == cut.status == "ok" and "fence other than" in alias.message
+
+
 def test_presets_build_scorers():
-    for name in ("default", "rlrf"):
-        s = VisualScorer(name, renderer=FakeRenderer(LADDER))
-        r = s.score(fenced("svg", "identical"), "svg", shapes(), ground_truth="identical")
-        assert r.status == "ok" and r.overall > 0.5
+    code = "<svg>identical</svg>"  # RLRF reads the <svg> span
+    for name in ("default", "rlrf", "coarse_fine"):
+        cfg = RewardConfig.from_preset(name)
+        if name == "coarse_fine":
+            cfg = RewardConfig.from_dict({"preset": name, "dino": {"model": None, "config": {"hidden_size": 32, "num_hidden_layers": 1,
+                                          "num_attention_heads": 2, "intermediate_size": 64}, "tile_size": 28, "dtype": "float32"}})  # fmt: skip
+        s = VisualScorer(cfg, renderer=FakeRenderer({code: shapes()}))
+        r = s.score(fenced("svg", code), "svg", shapes(), ground_truth=code)
+        assert r.status == "ok" and r.overall > 0.9, (name, r)
     assert RewardConfig.from_preset("rlrf").size == [512, 512]
 
 

@@ -22,6 +22,8 @@ class RenderConfig:
     max_pixels: int = 2048 * 2048
     # "auto": bubblewrap when it works here, else rlimits + privilege drop only; "bwrap": require it; "none": rlimits only.
     sandbox: str = "auto"
+    # SVG: dots per inch for physical units (in, mm, pt, ...); 96 is the CSS pixel, RLRF's rewarder uses 128.
+    svg_dpi: float = 96.0
     # LaTeX: page 1 is rasterised at this resolution (capped at 2x the target size), then fitted onto the canvas.
     latex_dpi: int = 300
     # Largest file (PDF, logs, \openout) a sandboxed process may write, MiB (RLIMIT_FSIZE), and the size of its tmpfs.
@@ -40,6 +42,8 @@ class RenderConfig:
     def __post_init__(self):
         self.size = (int(self.size[0]), int(self.size[1]))
         self.timeout_s = {**DEFAULT_TIMEOUTS_S, **{k: float(v) for k, v in self.timeout_s.items()}}
+        if isinstance(self.svg_dpi, bool) or not isinstance(self.svg_dpi, (int, float)) or self.svg_dpi <= 0:
+            raise ValueError(f"render.svg_dpi must be a positive number, got {self.svg_dpi!r}")
         if self.sandbox not in ("auto", "bwrap", "none"):
             raise ValueError(f"render.sandbox must be 'auto', 'bwrap' or 'none', got {self.sandbox!r}")
 

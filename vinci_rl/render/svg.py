@@ -3,7 +3,8 @@
 The worker runs under the sandbox (bubblewrap when available) with RLIMIT_AS. cairosvg gets `unsafe=False` (no XML
 entities, no external DTDs) and a url_fetcher that serves `data:` URLs only: `href="/etc/passwd"`, `file://` and
 `http://` references are refused (drawn as nothing). The output is always rasterised at the requested size, so a
-1x1 viewBox still fills W x H; alpha is composited onto white in the worker and raw RGB comes back.
+1x1 viewBox still fills W x H; physical units (in, mm, pt) resolve at RenderConfig.svg_dpi (96 = the CSS pixel; RLRF's
+rewarder uses 128); alpha is composited onto white in the worker and raw RGB comes back.
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ def handle(header: dict, payload: bytes) -> tuple[dict, bytes]:
     from cairosvg.surface import PNGSurface
 
     w, h = int(header["width"]), int(header["height"])
+    dpi = float(header.get("dpi", 96.0))
     _refused.clear()
     try:
         tree = Tree(bytestring=payload, unsafe=False, url_fetcher=data_only_fetcher)
-        surface = PNGSurface(tree, None, 96, output_width=w, output_height=h, background_color="white")
+        surface = PNGSurface(tree, None, dpi, output_width=w, output_height=h, background_color="white")
     except MemoryError:
         return {"status": "resource_limit", "message": "SVG render ran out of memory"}, b""
     except Exception as e:  # cairosvg raises many types for malformed documents
@@ -78,7 +80,8 @@ class SvgBackend:
         w, h = size
         try:
             reply, data = self.worker.request(
-                {"width": w, "height": h}, code.encode(), self.config.timeout_for("svg"), max_payload=w * h * 3
+                {"width": w, "height": h, "dpi": self.config.svg_dpi}, code.encode(), self.config.timeout_for("svg"),
+                max_payload=w * h * 3,
             )
         except WorkerError as e:
             status = TIMEOUT if e.timed_out else RENDERER_CRASH

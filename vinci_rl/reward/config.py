@@ -24,8 +24,12 @@ TERM_FLOORS: dict[str, float] = {
     "pixel_l2": -1.0,
     "canny_l2": -1.0,
     "ssim": -1.0,
+    "ssim_structure": -1.0,
+    "shape": -1.0,
+    "pixel_coarse": -1.0,
     "dino_coarse": 0.0,
     "dino_fine": 0.0,
+    "dino_crops": 0.0,
     "lpips": -1.0,
     "dreamsim": -1.0,
     "length": -1.0,
@@ -33,10 +37,14 @@ TERM_FLOORS: dict[str, float] = {
 }
 TERMS = tuple(TERM_FLOORS)
 # Terms computed from the render; the others (length, format) only need the text.
-IMAGE_TERMS = frozenset({"pixel_l2", "canny_l2", "ssim", "dino_coarse", "dino_fine", "lpips", "dreamsim"})
-DINO_TERMS = frozenset({"dino_coarse", "dino_fine"})
+IMAGE_TERMS = frozenset(
+    {"pixel_l2", "canny_l2", "ssim", "ssim_structure", "shape", "pixel_coarse", "lpips", "dreamsim"}
+) | frozenset({"dino_coarse", "dino_fine", "dino_crops"})
+DINO_TERMS = frozenset({"dino_coarse", "dino_fine", "dino_crops"})
 
 RENDER_FAILURE_MODES = ("overall", "terms")
+ON_MISSING = ("fail", "raw", "vincicoder", "rlrf")
+REFERENCE_SOURCES = ("image", "ground_truth")
 DINO_FEATURES = ("cls_prenorm", "cls", "mean")
 DTYPES = ("bfloat16", "float32", "float16")
 LENGTH_UNITS = ("chars", "tokens")
@@ -44,11 +52,14 @@ LENGTH_UNITS = ("chars", "tokens")
 
 @dataclass
 class LanguageConfig:
-    # What happens when the response has no fenced block of the target language:
-    # "fail" -> the sample scores failure_rewards[wrong_language | no_code] (VinciCoder: 0);
-    # "raw"  -> score the last fenced block of any tag, else the whole response (format term still 0).
+    # How the code is read from the response and what happens when nothing is read (vinci_rl/reward/extract.py):
+    # "fail" -> fences as models write them (exact, aliases, untagged, ~~~, cut off); nothing read: the sample
+    #           scores failure_rewards[wrong_language | no_code];
+    # "raw"  -> the same reading; nothing read: the last fenced block of any tag, else the whole response;
+    # "vincicoder" -> VinciCoder's regex (exact tag, inline fences); nothing read: failure;
+    # "rlrf" -> RLRF's rule for SVG (the last <svg>...</svg> span, fenced or not); nothing read: failure.
     on_missing: str = "fail"
-    # Extra fence tags per language, on top of the built-in ones (svg; html/htm; latex/tex; python/py; ...).
+    # Extra fence tags per language read as an exact fence (the built-in aliases xml, tikz, py, ... are lenient).
     aliases: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -65,8 +76,17 @@ class LengthConfig:
 
 @dataclass
 class FormatConfig:
-    # The format term when the target-language fence is missing (it is 1 when present).
+    # The format term: 1 for an exact fence, lenient_value for code read from a fence written another way
+    # (alias, untagged, ~~~, cut off), wrong_value when no block of the target language was read.
     wrong_value: float = 0.0
+    lenient_value: float = 0.5
+
+
+@dataclass
+class PixelConfig:
+    # pixel_l2 / canny_l2 when a map is constant (a flat render, an edge map without edges): -1 (RLRF's NaN path);
+    # when both maps are: both_flat (RLRF: -1; ours: 1, the two images agree).
+    both_flat: float = 1.0
 
 
 @dataclass
@@ -113,7 +133,15 @@ class DreamSimConfig:
 class RewardConfig:
     # term -> weight. Only the listed terms are computed and reported (weight 0 = logged, not counted).
     weights: dict[str, float] = field(
-        default_factory=lambda: {"pixel_l2": 1.0, "canny_l2": 1.0, "ssim": 0.5, "length": 0.1, "format": 0.1}
+        default_factory=lambda: {
+            "pixel_l2": 0.5,
+            "canny_l2": 0.5,
+            "ssim_structure": 0.5,
+            "shape": 1.0,
+            "pixel_coarse": 1.0,
+            "length": 0.1,
+            "format": 0.1,
+        }
     )
     # true: overall = sum(w * term) / sum(w) over the terms present; false: overall = sum(w * term).
     normalize_weights: bool = True
@@ -127,15 +155,28 @@ class RewardConfig:
     render_failure: str = "overall"
     # term -> value filled in when the render failed; default: the term's lowest value (TERM_FLOORS).
     term_failure_values: dict[str, float] = field(default_factory=dict)
-    # A near-white render (status blank) counts as a render failure (RLRF).
-    blank_is_failure: bool = True
+    # A near-white render (mean >= 254 or pixel range < 5; status blank) counts as a render failure (RLRF). Off
+    # in our presets: a sparse drawing on white can be near-white, and no_content_is_failure catches empty ones.
+    blank_is_failure: bool = False
+    # A render with no detail at all (a flat fill, a smooth gradient, a background only, an empty page) against a
+    # reference that has some counts as a render failure (status blank when it is near-white, else no_content):
+    # an empty canvas is never paid.
+    no_content_is_failure: bool = True
     # "reference": render and compare at the reference image's size, scaled down to max_pixels;
-    # [width, height]: a fixed size for both sides (RLRF: [512, 512]).
+    # [width, height]: a fixed canvas (RLRF: [512, 512]); the render keeps the reference's aspect ratio, fitted
+    # in the canvas, and both sides are padded to it with white the same way.
     size: Any = "reference"
     max_pixels: int | None = 1024 * 1024
+    # What the render is compared with: "image" (the reference image) or "ground_truth": the ground-truth code
+    # rendered by the same renderer at the same size (RLRF), the image when there is no ground truth or it fails.
+    reference_source: str = "image"
+    # language -> [width, height]: rasterise the prediction inside this box (the scoring size's aspect kept) and
+    # resize it (bicubic) to the scoring size (VinciCoder renders SVG at 336 x 336).
+    render_sizes: dict[str, list[int]] = field(default_factory=dict)
     language: LanguageConfig = field(default_factory=LanguageConfig)
     length: LengthConfig = field(default_factory=LengthConfig)
     format: FormatConfig = field(default_factory=FormatConfig)
+    pixel: PixelConfig = field(default_factory=PixelConfig)
     dino: DinoConfig = field(default_factory=DinoConfig)
     lpips: LpipsConfig = field(default_factory=LpipsConfig)
     dreamsim: DreamSimConfig = field(default_factory=DreamSimConfig)
@@ -218,8 +259,13 @@ class RewardConfig:
                 raise bad(f"unknown term 'reward.term_failure_values.{name}'")
         if self.render_failure not in RENDER_FAILURE_MODES:
             raise bad(f"reward.render_failure must be one of {RENDER_FAILURE_MODES}, got {self.render_failure!r}")
-        if self.language.on_missing not in ("fail", "raw"):
-            raise bad(f"reward.language.on_missing must be 'fail' or 'raw', got {self.language.on_missing!r}")
+        if self.language.on_missing not in ON_MISSING:
+            raise bad(f"reward.language.on_missing must be one of {ON_MISSING}, got {self.language.on_missing!r}")
+        if self.reference_source not in REFERENCE_SOURCES:
+            raise bad(f"reward.reference_source must be one of {REFERENCE_SOURCES}, got {self.reference_source!r}")
+        for lang, box in self.render_sizes.items():
+            if not (isinstance(box, (list, tuple)) and len(box) == 2 and all(isinstance(v, int) and v > 0 for v in box)):
+                raise bad(f"reward.render_sizes.{lang} must be [width, height] positive ints, got {box!r}")
         if self.length.unit not in LENGTH_UNITS:
             raise bad(f"reward.length.unit must be one of {LENGTH_UNITS}, got {self.length.unit!r}")
         if self.dino.feature not in DINO_FEATURES:

@@ -96,10 +96,14 @@ def image_key(image: np.ndarray) -> str:
 def scoring_size(
     ref_size: tuple[int, int], policy: str | tuple[int, int] | list[int], max_pixels: int | None
 ) -> tuple[int, int]:
-    """The (width, height) at which the prediction is rendered and both sides are compared.
+    """The (width, height) at which the prediction is rendered.
 
     policy "reference": the reference's own size, scaled down (aspect kept) to at most max_pixels.
-    policy [w, h]: that fixed size (RLRF renders at 512 x 512).
+    policy [w, h]: a fixed canvas (RLRF: 512 x 512). The render keeps the reference's aspect ratio: it is the
+    largest size of that aspect that fits in w x h (w x h itself for a reference of the same aspect), and the
+    scorer pads it (and the reference, resized to it) to w x h with white, centred (`pad_to`). So the reference
+    and the render are fitted the same way and the program that drew the reference scores at the top for any
+    aspect ratio.
     """
     if isinstance(policy, str):
         if policy != "reference":
@@ -109,5 +113,45 @@ def scoring_size(
             scale = (max_pixels / float(w * h)) ** 0.5
             w, h = max(1, int(w * scale)), max(1, int(h * scale))
         return w, h
-    w, h = (int(v) for v in policy)
-    return w, h
+    return fit_size(ref_size, (int(policy[0]), int(policy[1])))
+
+
+def fit_size(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """The largest (width, height) with the aspect ratio of size that fits in box (rounded, at least 1 px)."""
+    w, h = int(size[0]), int(size[1])
+    bw, bh = int(box[0]), int(box[1])
+    if w * bh == h * bw:
+        return bw, bh
+    scale = min(bw / w, bh / h)
+    return max(1, min(bw, round(w * scale))), max(1, min(bh, round(h * scale)))
+
+
+def pad_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """image centred on a white canvas of size (width, height); a no-op when it already has that size."""
+    w, h = int(size[0]), int(size[1])
+    ih, iw = image.shape[:2]
+    if (iw, ih) == (w, h):
+        return image
+    if iw > w or ih > h:
+        raise ValueError(f"cannot pad a {iw}x{ih} image to {w}x{h}")
+    canvas = np.full((h, w, 3), 255, np.uint8)
+    x0, y0 = (w - iw) // 2, (h - ih) // 2
+    canvas[y0 : y0 + ih, x0 : x0 + iw] = image
+    return canvas
+
+
+def has_detail(image: np.ndarray, tol: float = 8.0, sigma: float = 2.0) -> bool:
+    """Whether the image holds any local detail: a pixel that differs by more than tol (any channel, 0-255)
+    from the Gaussian blur (sigma px) of its neighbourhood, away from a 3-sigma border.
+
+    A flat fill, a smooth gradient, a background-only canvas or an empty page has none; one small dot, a
+    hairline or a faint shape has some.
+    """
+    import cv2
+
+    m = int(np.ceil(3 * sigma))
+    if image.shape[0] <= 2 * m or image.shape[1] <= 2 * m:
+        return bool(int(image.max()) - int(image.min()) > tol)
+    a = image.astype(np.float32)
+    diff = np.abs(a - cv2.GaussianBlur(a, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE))
+    return bool(diff[m:-m, m:-m].max() > tol)

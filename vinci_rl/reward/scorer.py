@@ -1,16 +1,19 @@
 """VisualScorer: response text + target language + reference image -> RewardResult (overall + named terms).
 
-Steps per sample: extract the code of the target language -> pick the scoring size -> render -> resize the
-render to the reference -> image terms (pixel_l2, canny_l2, ssim, lpips, dreamsim) -> DINO terms, batched
-over all samples of a `score_many` call (a group's shared reference is encoded once and cached) -> text
-terms (length, format) -> composite.
+Steps per sample: extract the code of the target language -> pick the scoring size -> the reference at that
+size (the image, or the ground truth rendered when reference_source is ground_truth) -> render -> resize the
+render to the reference (and, on a fixed canvas, pad both to it) -> blank / no-content checks -> image terms
+(pixel_l2, canny_l2, ssim, ssim_structure, shape, pixel_coarse, lpips, dreamsim) -> DINO terms, batched over
+all samples of a `score_many` call (a group's shared reference is encoded once and cached) -> text terms
+(length, format) -> composite.
 
 Composite: overall = sum(w * term) over the terms present, divided by sum(w) when normalize_weights is on.
 Only terms listed in `weights` are computed and reported. `length` is absent when no ground-truth length
 is known (the message says so), and the normalisation then runs over the remaining weights.
 
 Failures are values: no block of the target language -> status wrong_language / no_code and overall =
-failure_rewards[status]; a render failure (any render status but ok, and blank when blank_is_failure) ->
+failure_rewards[status]; a render failure (any render status but ok, blank when blank_is_failure, no_content
+when no_content_is_failure) ->
 status = the render status and, in render_failure "overall" mode, overall = failure_rewards[status]; in
 "terms" mode the image terms take their failure values and the composite is computed. Text terms are
 always computed when they can be.
@@ -18,7 +21,9 @@ always computed when they can be.
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -27,12 +32,15 @@ import numpy as np
 from vinci_rl.render.result import BLANK, RENDERER_CRASH, is_near_white
 from vinci_rl.reward.config import DINO_TERMS, IMAGE_TERMS, RewardConfig
 from vinci_rl.reward.extract import OK, extract_code
-from vinci_rl.reward.image import ImageLike, align, resize, scoring_size, to_rgb
-from vinci_rl.reward.terms.dino import coarse_fine
+from vinci_rl.reward.image import ImageLike, align, fit_size, has_detail, pad_to, resize, scoring_size, to_rgb
+from vinci_rl.reward.terms.coarse import PixelCoarse, ShapeOverlap
+from vinci_rl.reward.terms.dino import coarse_fine, crops_mean
 from vinci_rl.reward.terms.format import FormatReward
 from vinci_rl.reward.terms.length import LengthReward
-from vinci_rl.reward.terms.pixel import CannyL2, pixel_l2
-from vinci_rl.reward.terms.ssim import ssim
+from vinci_rl.reward.terms.pixel import CannyL2, PixelL2
+from vinci_rl.reward.terms.ssim import ssim, ssim_structure
+
+NO_CONTENT = "no_content"  # the render has no detail at all while the reference has some
 
 @dataclass
 class Sample:
@@ -72,6 +80,7 @@ class _Work:
         self.render_failed = False
         self.code: str | None = None
         self.fence_ok = False
+        self.lenient = False
         self.pred: np.ndarray | None = None
         self.ref: np.ndarray | None = None
         self.notes: list[str] = []
@@ -94,15 +103,20 @@ class VisualScorer:
         self._tokenizer = None
         cfg = self.config
         self._length = LengthReward(cfg.length.floor_ratio, cfg.length.floor_penalty)
-        self._format = FormatReward(wrong_value=cfg.format.wrong_value)
+        self._format = FormatReward(wrong_value=cfg.format.wrong_value, lenient_value=cfg.format.lenient_value)
+        self._gt_renders: OrderedDict[tuple, np.ndarray | None] = OrderedDict()
+        plain = {
+            "pixel_l2": PixelL2(both_flat=cfg.pixel.both_flat),
+            "canny_l2": CannyL2(both_flat=cfg.pixel.both_flat),
+            "ssim": ssim,
+            "ssim_structure": ssim_structure,
+            "shape": ShapeOverlap(),
+            "pixel_coarse": PixelCoarse(),
+        }
         self._image_terms: dict[str, Any] = {}
         for name in cfg.weights:
-            if name == "pixel_l2":
-                self._image_terms[name] = pixel_l2
-            elif name == "canny_l2":
-                self._image_terms[name] = CannyL2()
-            elif name == "ssim":
-                self._image_terms[name] = ssim
+            if name in plain:
+                self._image_terms[name] = plain[name]
             elif name == "lpips":
                 from vinci_rl.reward.terms.perceptual import LpipsTerm
 
@@ -189,7 +203,7 @@ class VisualScorer:
         cfg, s = self.config, w.sample
         t = time.perf_counter()
         ex = extract_code(s.response, s.lang, cfg.language.aliases, cfg.language.on_missing)
-        w.code, w.fence_ok = ex.code, ex.fence_ok
+        w.code, w.fence_ok, w.lenient = ex.code, ex.fence_ok, ex.lenient
         w.timings["extract_s"] = time.perf_counter() - t
         if ex.code is None:
             w.status = ex.status
@@ -198,35 +212,93 @@ class VisualScorer:
             return
         if ex.status != OK:
             w.notes.append(f"{ex.status}: no ```{s.lang} block, scoring the raw text")
+        elif ex.lenient:
+            w.notes.append(f"code read from a fence other than ```{s.lang}")
 
         ref = to_rgb(s.reference)
         size = scoring_size((ref.shape[1], ref.shape[0]), cfg.size, cfg.max_pixels)
-        w.ref = resize(ref, size, "bicubic")
+        canvas = (int(cfg.size[0]), int(cfg.size[1])) if isinstance(cfg.size, (list, tuple)) else size
+        ref = self._reference_at(w, ref, size)
+        w.ref = pad_to(ref, canvas)
 
         t = time.perf_counter()
+        box = cfg.render_sizes.get(s.lang)
+        render_size = fit_size(size, tuple(box)) if box else size
         try:
-            res = self.renderer.render(s.lang, ex.code, size=size)
+            res = self.renderer.render(s.lang, ex.code, size=render_size)
             status, image, message = res.status, res.image, res.message
         except Exception as e:  # a renderer bug must not kill the batch: it is a defined failure, reported
             status, image, message = RENDERER_CRASH, None, f"{type(e).__name__}: {e}"
         w.timings["render_s"] = time.perf_counter() - t
 
-        if status == OK and image is not None and cfg.blank_is_failure and is_near_white(image):
-            status = BLANK
-        usable = image is not None and (status == OK or (status == BLANK and not cfg.blank_is_failure))
-        if not usable:
+        if image is not None:
+            image = pad_to(align(image, ref), canvas)
+        status, message, failed = self._check_render(status, image, w.ref, message)
+        if failed:
             w.status, w.render_failed = status, True
             w.notes.append(f"render {status}" + (f": {message}" if message else ""))
             self._fail_image_terms(w)
             return
         if status != OK:
             w.notes.append(f"render {status} (scored anyway)")
-        w.pred = align(image, w.ref)
+        w.pred = image
 
         t = time.perf_counter()
         for name, fn in self._image_terms.items():
             w.terms[name] = float(fn(w.pred, w.ref))
         w.timings["terms_s"] = time.perf_counter() - t
+
+    def _check_render(self, status: str, image: np.ndarray | None, ref: np.ndarray, message: str) -> tuple[str, str, bool]:
+        """(status, message, failed) after the content checks on the image as it is compared: no detail while the
+        reference has some (no_content_is_failure; status blank when it is also near-white, else no_content),
+        near-white (RLRF's blank test; a failure when blank_is_failure)."""
+        cfg = self.config
+        if image is None or status not in (OK, BLANK):
+            return status, message, True
+        near_white = is_near_white(image)
+        if cfg.no_content_is_failure and not has_detail(image) and has_detail(ref):
+            return (BLANK if near_white else NO_CONTENT), "render has no detail (flat, gradient or background only)", True
+        if near_white:
+            return BLANK, "render is near-white", cfg.blank_is_failure
+        return OK, message, False
+
+    def _reference_at(self, w: _Work, ref: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """The reference at the scoring size: the image resized, or the ground truth's render (reference_source)."""
+        s = w.sample
+        if self.config.reference_source == "ground_truth" and s.ground_truth is not None:
+            gt = self._gt_code(s)
+            if gt:
+                image = self._render_ground_truth(s.lang, gt, size)
+                if image is not None:
+                    return image
+            w.notes.append("ground truth did not render: compared with the reference image")
+        return resize(ref, size, "bicubic")
+
+    def _render_ground_truth(self, lang: str, code: str, size: tuple[int, int]) -> np.ndarray | None:
+        key = (lang, hashlib.sha1(code.encode()).hexdigest(), tuple(size))
+        if key in self._gt_renders:
+            self._gt_renders.move_to_end(key)
+            return self._gt_renders[key]
+        try:
+            res = self.renderer.render(lang, code, size=size)
+            image = res.image if res.status in (OK, BLANK) else None
+        except Exception:  # a renderer bug on the ground truth: fall back to the image (noted by the caller)
+            image = None
+        if image is not None:
+            image = resize(image, size, "bicubic")
+        self._gt_renders[key] = image
+        while len(self._gt_renders) > 64:
+            self._gt_renders.popitem(last=False)
+        return image
+
+    def _gt_code(self, s: Sample) -> str | None:
+        """The ground-truth code: as given under RLRF's reading (it renders and measures the raw string), else
+        read like a response with the raw fallback."""
+        if s.ground_truth is None:
+            return None
+        if self.config.language.on_missing == "rlrf":
+            return s.ground_truth
+        return extract_code(s.ground_truth, s.lang, self.config.language.aliases, "raw").code
 
     def _fail_image_terms(self, w: _Work) -> None:
         for name in self.config.weights:
@@ -243,25 +315,27 @@ class VisualScorer:
         images = [w.pred for w in live] + [w.ref for w in live]
         feats = self.encoder.view_features(images, cache=[False] * len(live) + [True] * len(live))
         for k, w in enumerate(live):
-            coarse, fine = coarse_fine(feats[k], feats[len(live) + k])
+            pred_feats, ref_feats = feats[k], feats[len(live) + k]
+            coarse, fine = coarse_fine(pred_feats, ref_feats)
             if "dino_coarse" in self.config.weights:
                 w.terms["dino_coarse"] = coarse
             if "dino_fine" in self.config.weights:
                 w.terms["dino_fine"] = fine
+            if "dino_crops" in self.config.weights:
+                w.terms["dino_crops"] = crops_mean(pred_feats, ref_feats)
         return time.perf_counter() - t
 
     def _text_terms(self, w: _Work) -> None:
         weights = self.config.weights
         if "format" in weights:
-            w.terms["format"] = self._format(w.fence_ok)
+            w.terms["format"] = self._format(w.fence_ok, w.lenient)
         if "length" in weights:
             if w.code is None:
                 w.terms["length"] = self.config.term_failure_value("length")
                 return
             gt_len = w.sample.gt_length
             if gt_len is None and w.sample.ground_truth is not None:
-                gt = extract_code(w.sample.ground_truth, w.sample.lang, self.config.language.aliases, "raw").code or ""
-                gt_len = self._measure(gt)
+                gt_len = self._measure(self._gt_code(w.sample) or "")
             if not gt_len:
                 w.notes.append("length skipped: no ground-truth length")
                 return

@@ -7,7 +7,9 @@ tile x tile crops = the fine view. One tile x tile thumbnail of the whole image 
 1 x 1 grid the only tile is the thumbnail). The prediction is resized to the reference's size first
 (`image.align`), so both sides get the same grid.
 
-Per crop: (cos + 1) / 2 in [0, 1]. coarse = thumbnail score, fine = mean over the tiles.
+Per crop: (cos + 1) / 2 in [0, 1]. coarse = thumbnail score, fine = mean over the tiles (the paper's two
+views, weighted separately in our `coarse_fine` preset); crops = mean over every crop, thumbnail and tiles alike
+(the thumbnail weighs 1 / (tiles + 1)): what VinciCoder's released reward computes.
 """
 
 from __future__ import annotations
@@ -75,3 +77,8 @@ def coarse_fine(pred_feats: np.ndarray, ref_feats: np.ndarray) -> tuple[float, f
     coarse = float(s[0])
     fine = float(s[1:].mean()) if len(s) > 1 else coarse
     return coarse, fine
+
+
+def crops_mean(pred_feats: np.ndarray, ref_feats: np.ndarray) -> float:
+    """dino_crops (VinciCoder): (cos + 1) / 2 averaged over all [1 + tiles] views."""
+    return float(crop_scores(pred_feats, ref_feats).mean())

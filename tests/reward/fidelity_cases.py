@@ -1,0 +1,255 @@
+"""The reward-fidelity cases: degenerate outputs, non-square references, answer fences, near misses.
+
+Each case is a program (or a model response) scored with `vinci-rl score` against a reference image that is
+itself a render of a reference program. The rank tests import the programs from here; run the file to print
+the before/after table of every case through the real CLI:
+
+    .venv/bin/python tests/reward/fidelity_cases.py [--out DIR]
+
+Columns: case, preset, overall, status, terms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+# ---- SVG scene with a coloured background ----------------------------------------------------------------
+
+SCENE_HEAD = '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200" viewBox="0 0 200 200">'
+SCENE_BG = '<rect width="200" height="200" fill="#dfe8f1"/>'
+SCENE_RECT = '<rect x="25" y="30" width="60" height="45" fill="#1f3a68"/>'
+SCENE_CIRCLE = '<circle cx="145" cy="60" r="26" fill="#f08a24"/>'
+SCENE_TRIANGLE = '<polygon points="50,175 100,105 150,175" fill="#2f9e5a"/>'
+SCENE = {
+    "exact": SCENE_HEAD + SCENE_BG + SCENE_RECT + SCENE_CIRCLE + SCENE_TRIANGLE + "</svg>",
+    "partial": SCENE_HEAD + SCENE_BG + SCENE_RECT + SCENE_CIRCLE + "</svg>",
+    "one_mark": SCENE_HEAD + SCENE_BG + SCENE_RECT + "</svg>",
+    "dot": SCENE_HEAD + SCENE_BG + '<circle cx="100" cy="100" r="1.5" fill="#000000"/></svg>',
+    "background_only": SCENE_HEAD + SCENE_BG + "</svg>",
+    # the right background and two of the shapes, in the wrong places
+    "misplaced": SCENE_HEAD + SCENE_BG + '<rect x="115" y="135" width="60" height="45" fill="#1f3a68"/>'
+    '<circle cx="50" cy="150" r="26" fill="#f08a24"/></svg>',
+    "gradient_only": SCENE_HEAD + '<defs><linearGradient id="g"><stop offset="0" stop-color="#dfe8f1"/>'
+    '<stop offset="1" stop-color="#b9c9da"/></linearGradient></defs><rect width="200" height="200" fill="url(#g)"/></svg>',
+    "white": SCENE_HEAD + "</svg>",
+}
+
+# ---- an SVG logo and its near misses ------------------------------------------------------------------------
+
+
+def logo(dx: float = 0.0, scale: float = 1.0, color: str = "#c0392b") -> str:
+    """A 200x200 logo (ring, bar, dot); dx shifts it right (in px), scale grows it about the centre."""
+    t = f'translate({100 + dx} 100) scale({scale}) translate(-100 -100)'
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200" viewBox="0 0 200 200">'
+        f'<g transform="{t}"><circle cx="100" cy="100" r="55" fill="none" stroke="{color}" stroke-width="14"/>'
+        f'<rect x="88" y="60" width="24" height="80" fill="{color}"/><circle cx="100" cy="40" r="9" fill="#2c3e50"/></g></svg>'
+    )
+
+
+DIAMOND = ('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200" viewBox="0 0 200 200">'
+           '<polygon points="100,30 170,100 100,170 30,100" fill="#7f8c8d"/></svg>')  # fmt: skip
+
+# ---- HTML -----------------------------------------------------------------------------------------------------
+
+HTML_STYLE = "<style>body{margin:0;background:#f4efe6;font-family:sans-serif}.b{position:absolute}</style>"
+HTML = {
+    "exact": "<html><head>" + HTML_STYLE + "</head><body>"
+    "<div class='b' style='left:0;top:0;width:400px;height:48px;background:#22313f'></div>"
+    "<div class='b' style='left:24px;top:80px;width:160px;height:110px;background:#e67e22'></div>"
+    "<div class='b' style='left:216px;top:80px;width:160px;height:110px;background:#2980b9'></div>"
+    "<p class='b' style='left:24px;top:200px;font-size:20px;color:#22313f'>Quarterly report</p></body></html>",
+    "empty_page": "<html><head>" + HTML_STYLE + "</head><body></body></html>",
+    "wrong_layout": "<html><head>" + HTML_STYLE + "</head><body>"
+    "<div class='b' style='left:0;top:232px;width:400px;height:48px;background:#22313f'></div>"
+    "<div class='b' style='left:40px;top:30px;width:110px;height:160px;background:#2980b9'></div>"
+    "<div class='b' style='left:240px;top:40px;width:120px;height:120px;background:#e67e22'></div></body></html>",
+}
+
+# ---- non-square references ------------------------------------------------------------------------------------
+
+WIDE_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="1300" height="480" viewBox="0 0 1300 480">'
+    '<rect x="40" y="60" width="380" height="300" fill="#2d6cdf"/><circle cx="700" cy="240" r="160" fill="#e4572e"/>'
+    '<polygon points="950,420 1100,60 1250,420" fill="#29bf12"/></svg>'
+)
+INCH_SVG = (  # physical units, no viewBox: the raster depends on the dpi
+    '<svg xmlns="http://www.w3.org/2000/svg" width="3in" height="3in">'
+    '<rect x="20" y="20" width="120" height="80" fill="#8e44ad"/><circle cx="200" cy="190" r="60" fill="#16a085"/></svg>'
+)
+MERMAID_LR = "graph LR\n  A[Load] --> B[Render]\n  B --> C[Compare]\n  C --> D[Reward]\n"
+MERMAID_TD = MERMAID_LR.replace("graph LR", "graph TD")
+MERMAID_OTHER = "graph LR\n  X((Start)) --> Y{Check}\n  Y -->|yes| Z[Done]\n  Y -->|no| X\n"
+TIKZ_WIDE = r"""\begin{tikzpicture}
+\fill[blue!70] (0,0) rectangle (3,2);
+\fill[red!70] (5,1) circle (1);
+\draw[line width=3pt] (7,0) -- (12,2);
+\end{tikzpicture}"""
+HTML_WIDE = ("<html><body style='margin:0;background:#fff'>"
+             "<div style='position:absolute;left:30px;top:40px;width:300px;height:200px;background:#8e44ad'></div>"
+             "<div style='position:absolute;left:500px;top:120px;width:420px;height:160px;background:#f39c12'></div>"
+             "</body></html>")  # fmt: skip
+
+# ---- a chart and its near misses ------------------------------------------------------------------------------
+
+CHART = """import matplotlib
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots(figsize=(4, 3))
+x = [0, 1, 2, 3]
+ax.bar([i - 0.2 for i in x], {a}, width=0.4, color='{ca}')
+ax.bar([i + 0.2 for i in x], {b}, width=0.4, color='{cb}')
+ax.set_xticks(x)
+ax.set_ylim(0, 6)
+plt.savefig('out.png')
+"""
+CHART_EXACT = CHART.format(a=[3, 5, 2, 4], b=[4, 2, 5, 3], ca="tab:blue", cb="tab:orange")
+CHART_DROP_BAR = CHART.format(a=[3, 5, 2, 4], b=[4, 2, 5, 0], ca="tab:blue", cb="tab:orange")
+CHART_RECOLOUR = CHART.format(a=[3, 5, 2, 4], b=[4, 2, 5, 3], ca="tab:blue", cb="tab:green")
+
+
+def fenced(tag: str, code: str, fence: str = "```", close: bool = True) -> str:
+    return f"Here is the code:\n{fence}{tag}\n{code}\n" + (f"{fence}\n" if close else "")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    lang: str
+    code: str  # bare code or a whole response (as_response)
+    ref_lang: str
+    ref_code: str
+    size: tuple[int, int]
+    preset: str = "default"
+    ground_truth: str | None = None
+    as_response: bool = False
+    ref_dpi128: bool = False  # reference rasterised like RLRF's rewarder (cairosvg, dpi 128)
+
+
+def cases() -> list[Case]:
+    S, sz = SCENE["exact"], (200, 200)
+    out: list[Case] = []
+    for preset in ("default", "rlrf"):
+        for k in ("background_only", "dot", "misplaced", "one_mark", "partial", "exact"):
+            out.append(Case(f"scene/{k}", "svg", SCENE[k], "svg", S, sz, preset))
+    for k in ("empty_page", "wrong_layout", "exact"):
+        out.append(Case(f"html/{k}", "html", HTML[k], "html", HTML["exact"], (400, 280)))
+    out.append(Case("svg_inches/exact", "svg", INCH_SVG, "svg", INCH_SVG, (512, 512), "rlrf", INCH_SVG, ref_dpi128=True))
+    for preset in ("rlrf", "default"):
+        out += [
+            Case("wide/svg_1300x480", "svg", WIDE_SVG, "svg", WIDE_SVG, (1300, 480), preset, WIDE_SVG),
+            Case("wide/mermaid_800x400", "mermaid", MERMAID_LR, "mermaid", MERMAID_LR, (800, 400), preset, MERMAID_LR),
+            Case("wide/tikz_900x300", "latex", TIKZ_WIDE, "latex", TIKZ_WIDE, (900, 300), preset, TIKZ_WIDE),
+            Case("wide/html_1000x400", "html", HTML_WIDE, "html", HTML_WIDE, (1000, 400), preset, HTML_WIDE),
+        ]
+    fences = {
+        "xml": fenced("xml", S),
+        "untagged": fenced("", S),
+        "tilde": fenced("svg", S, fence="~~~"),
+        "cut_off_complete": fenced("svg", S, close=False),
+        "cut_off_midway": fenced("svg", S[: len(S) * 2 // 3], close=False),
+        "svg_then_bash": fenced("svg", S) + "Save it and run:\n```bash\nrsvg-convert scene.svg > scene.png\n```\n",
+    }
+    for k, resp in fences.items():
+        out.append(Case(f"fence/{k}", "svg", resp, "svg", S, sz, as_response=True))
+    out.append(Case("fence/tikz", "latex", fenced("tikz", TIKZ_WIDE), "latex", TIKZ_WIDE, (900, 300), as_response=True))
+    L = logo()
+    out += [
+        Case("logo/exact", "svg", L, "svg", L, sz),
+        Case("logo/shift_3.5pct", "svg", logo(dx=7), "svg", L, sz),
+        Case("logo/shift_14pct", "svg", logo(dx=28), "svg", L, sz),
+        Case("logo/scale_1.1", "svg", logo(scale=1.1), "svg", L, sz),
+        Case("logo/recolour", "svg", logo(color="#d35400"), "svg", L, sz),
+        Case("logo/bare_diamond", "svg", DIAMOND, "svg", L, sz),
+        Case("logo/white", "svg", SCENE["white"], "svg", L, sz),
+        Case("mermaid/exact", "mermaid", MERMAID_LR, "mermaid", MERMAID_LR, (800, 400)),
+        Case("mermaid/top_down", "mermaid", MERMAID_TD, "mermaid", MERMAID_LR, (800, 400)),
+        Case("mermaid/unrelated", "mermaid", MERMAID_OTHER, "mermaid", MERMAID_LR, (800, 400)),
+        Case("chart/exact", "python", CHART_EXACT, "python", CHART_EXACT, (400, 300)),
+        Case("chart/drop_bar", "python", CHART_DROP_BAR, "python", CHART_EXACT, (400, 300)),
+        Case("chart/recolour_series", "python", CHART_RECOLOUR, "python", CHART_EXACT, (400, 300)),
+    ]
+    return out
+
+
+def rlrf_raster(svg: str, size: tuple[int, int]):
+    """RLRF's rewarder rasterisation: cairosvg.svg2png(white background, output size, dpi 128), as RGB."""
+    import io
+
+    import cairosvg
+    import numpy as np
+    from PIL import Image
+
+    png = cairosvg.svg2png(bytestring=svg.encode(), background_color="white", output_width=size[0],
+                           output_height=size[1], dpi=128)  # fmt: skip
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def build(out: Path) -> list[tuple[Case, dict[str, Path]]]:
+    """Write every case's files (code, reference PNG, ground truth) under out."""
+    from PIL import Image
+
+    from vinci_rl.render import Renderer
+
+    out.mkdir(parents=True, exist_ok=True)
+    built = []
+    refs: dict[tuple, Path] = {}
+    with Renderer() as r:
+        for i, c in enumerate(cases()):
+            key = (c.ref_lang, c.ref_code, c.size, c.ref_dpi128)
+            if key not in refs:
+                if c.ref_dpi128:
+                    image = rlrf_raster(c.ref_code, c.size)
+                else:
+                    res = r.render(c.ref_lang, c.ref_code, c.size)
+                    assert res.ok, f"{c.name}: reference render {res.status}: {res.message}"
+                    image = res.image
+                refs[key] = out / f"ref{len(refs)}.png"
+                Image.fromarray(image).save(refs[key])
+            files = {"reference": refs[key], "code": out / f"case{i}.txt"}
+            files["code"].write_text(c.code)
+            if c.ground_truth is not None:
+                files["ground_truth"] = out / f"gt{i}.txt"
+                files["ground_truth"].write_text(c.ground_truth)
+            built.append((c, files))
+    return built
+
+
+def score_cli(c: Case, files: dict[str, Path]) -> dict:
+    cmd = [sys.executable, "-m", "vinci_rl", "score", "--lang", c.lang, "--code", str(files["code"]),
+           "--reference", str(files["reference"]), "--preset", c.preset, "--json"]  # fmt: skip
+    if "ground_truth" in files:
+        cmd += ["--ground-truth", str(files["ground_truth"])]
+    if c.as_response:
+        cmd.append("--as-response")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        return {"overall": float("nan"), "status": "cli_error", "terms": {}, "message": proc.stderr[-300:]}
+    return json.loads(proc.stdout)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=None, help="where to write the case files (default: a temp dir)")
+    ap.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
+    args = ap.parse_args()
+    out = args.out or Path(tempfile.mkdtemp(prefix="vinci-fidelity-"))
+    rows = []
+    print("| case | preset | overall | status | terms |\n| --- | --- | --- | --- | --- |")
+    for c, files in build(out):
+        r = score_cli(c, files)
+        terms = " ".join(f"{k}={v:+.3f}" for k, v in r["terms"].items())
+        print(f"| {c.name} | {c.preset} | {r['overall']:+.3f} | {r['status']} | {terms} |", flush=True)
+        rows.append({"case": c.name, "preset": c.preset, **r})
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
