@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from reward_workers.config import PoolConfig
-from reward_workers.deployment import find_pool, get_or_create_pool
+from reward_workers.deployment import check_reward_config, find_pool, get_or_create_pool
 from reward_workers.results import WORKER_FAILURE, failure_result
 
 logger = logging.getLogger(__name__)
@@ -41,19 +41,14 @@ class PoolClient:
     def __init__(self, pool_cfg: PoolConfig, reward_config: dict | None = None, handle: Any = None):
         import ray
 
-        from reward_workers.pool import reward_fingerprint
-
         self.cfg = pool_cfg
         self._reward_config = dict(reward_config or {})
         self.handle = handle if handle is not None else get_or_create_pool(pool_cfg, self._reward_config)
+        if reward_config is not None:  # a pool scoring with another reward config is refused, naming both
+            check_reward_config(self.handle, pool_cfg, self._reward_config)
         desc = ray.get(self.handle.describe.remote(), timeout=120)
         self.term_names: list[str] = list(desc["term_names"])
         self.failure_reward = float(desc["failure_reward"])
-        if reward_config is not None and desc["reward_fingerprint"] != reward_fingerprint(self._reward_config):
-            logger.warning(
-                "reward pool '%s' was started with a different vinci.reward config than this job's: it scores with "
-                "its own (terms %s)", pool_cfg.name, self.term_names,
-            )  # fmt: skip
         self.job = current_job_id()
         self._refs: OrderedDict[str, Any] = OrderedDict()
 

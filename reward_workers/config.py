@@ -25,10 +25,12 @@ class PoolConfig:
     create: bool = True
     # Number of RewardWorker actors (changeable while running: `vinci-rl workers scale` / pool.scale(n)).
     size: int = 2
-    # Ray CPUs reserved per worker.
-    num_cpus: float = 1.0
-    # Custom Ray resource each worker requires, so workers land only on nodes started with it (CPU nodes) and
-    # never take the trainer's CPUs; null: no custom resource (single-machine runs).
+    # Generic Ray CPUs reserved per worker; null: 0 with a custom `resource`, 1 without. Reward nodes offer only
+    # that resource (`ray start --num-cpus 0 --resources '{"reward_cpu": N}'`), so verl's trainer actors, which ask
+    # for CPUs, never land there; its units are then the workers' CPU budget.
+    num_cpus: float | None = None
+    # Custom Ray resource each worker requires, so workers land only on nodes started with it (CPU reward nodes)
+    # and never take the trainer's CPUs; null: no custom resource (single-machine runs).
     resource: str | None = "reward_cpu"
     resource_per_worker: float = 1.0
     # GPU fraction per worker for the DINOv2 encoder (0: CPU).
@@ -75,8 +77,10 @@ class PoolConfig:
                 raise ValueError(f"{source}: pool.{name} must be an integer >= 1, got {v!r}")
         for name in ("sample_timeout_s", "request_timeout_s", "start_timeout_s"):
             positive(name)
-        for name in ("num_cpus", "num_gpus", "resource_per_worker"):
+        for name in ("num_gpus", "resource_per_worker"):
             positive(name, allow_zero=True)
+        if self.num_cpus is not None:
+            positive("num_cpus", allow_zero=True)
         for name in ("enabled", "create"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{source}: pool.{name} must be true or false, got {getattr(self, name)!r}")
@@ -89,10 +93,12 @@ class PoolConfig:
 
     def worker_options(self) -> dict[str, Any]:
         """Ray actor options of one RewardWorker."""
-        opts: dict[str, Any] = {"num_cpus": self.num_cpus}
+        uses_resource = bool(self.resource and self.resource_per_worker)
+        num_cpus = self.num_cpus if self.num_cpus is not None else (0.0 if uses_resource else 1.0)
+        opts: dict[str, Any] = {"num_cpus": num_cpus}
         if self.num_gpus:
             opts["num_gpus"] = self.num_gpus
-        if self.resource and self.resource_per_worker:
+        if uses_resource:
             opts["resources"] = {self.resource: self.resource_per_worker}
         return opts
 

@@ -39,6 +39,24 @@ WARMUP_PROGRAMS = {
 }
 
 
+def rss_bytes(pid: int, children: bool = True) -> int:
+    """Resident memory of a process (with its children: renderer processes, browser) in bytes; 0 when gone."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)] if children else [proc]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:  # exited meanwhile
+            continue
+    return total
+
+
 class PrefetchRenderer:
     """A Renderer driven from one dedicated thread, with renders requested ahead of use.
 
@@ -145,6 +163,8 @@ class RewardWorker:
             "encoder_forward_calls": getattr(enc, "forward_calls", 0),
             "encoder_crops": getattr(enc, "crops_encoded", 0),
             "encoder_cache_hits": getattr(enc, "cache_hits", 0),
+            "rss_bytes": rss_bytes(os.getpid(), children=False),
+            "rss_with_children_bytes": rss_bytes(os.getpid(), children=True),
         }
 
     def kill_children(self) -> int:

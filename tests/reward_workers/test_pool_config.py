@@ -8,9 +8,12 @@ from reward_workers.config import PoolConfig, load_blocks
 from vinci_rl.train.vinci_schema import vinci_problems
 
 
-def test_defaults_reserve_cpus_and_the_custom_resource():
+def test_defaults_reserve_the_custom_resource_and_no_generic_cpu():
+    # reward nodes offer reward_cpu and no generic CPU, so the default worker asks for reward_cpu alone
     cfg = PoolConfig()
-    assert cfg.worker_options() == {"num_cpus": 1.0, "resources": {"reward_cpu": 1.0}}
+    assert cfg.worker_options() == {"num_cpus": 0.0, "resources": {"reward_cpu": 1.0}}
+    # without a custom resource a worker reserves one CPU unless told otherwise
+    assert PoolConfig.from_dict({"resource": None}).worker_options() == {"num_cpus": 1.0}
     assert PoolConfig.from_dict({"resource": None, "num_gpus": 0.25, "num_cpus": 2}).worker_options() == {
         "num_cpus": 2, "num_gpus": 0.25,
     }  # fmt: skip

@@ -4,27 +4,33 @@ and work stealing only for groups too large for their holder's next batch."""
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 
-from pool_helpers import FAST_REWARD
-
-from reward_workers.pool import RewardPool, _Job, _Slot
+from reward_workers.faults import Slot
+from reward_workers.routing import Job, Router
 
 
-def _pool(max_batch_size: int = 4) -> RewardPool:
-    pool = RewardPool({"size": 0, "resource": None, "max_batch_size": max_batch_size}, FAST_REWARD)
-    for wid in (0, 1):
-        pool._slots[wid] = _Slot(wid, state="ready", ready=True)
-    return pool
+class _Pool:
+    """A router and two idle ready workers."""
+
+    def __init__(self, max_batch_size: int):
+        self.router = Router(max_batch_size)
+        self._slots = [Slot(0, state="ready", ready=True), Slot(1, state="ready", ready=True)]
+
+    def _take(self, slot: Slot) -> list[Job]:
+        return self.router.take(slot, self._slots)
+
+    def _queued(self) -> int:
+        return self.router.queued()
 
 
-def _jobs(pool: RewardPool, loop, ref: str, n: int, solo: bool = False) -> list[_Job]:
-    jobs = [_Job({}, f"{ref}-{i}-{solo}", ref, loop.create_future(), solo=solo) for i in range(n)]
+def _pool(max_batch_size: int = 4) -> _Pool:
+    return _Pool(max_batch_size)
+
+
+def _jobs(pool: _Pool, loop, ref: str, n: int, solo: bool = False) -> list[Job]:
+    jobs = [Job({}, f"{ref}-{i}-{solo}", ref, loop.create_future(), solo=solo) for i in range(n)]
     for job in jobs:
-        if job.solo:
-            pool._solo.append(job)
-        else:
-            pool._groups.setdefault(ref, deque()).append(job)
+        pool.router.enqueue(job)
     return jobs
 
 
