@@ -114,6 +114,149 @@ CHART_DROP_BAR = CHART.format(a=[3, 5, 2, 4], b=[4, 2, 5, 0], ca="tab:blue", cb=
 CHART_RECOLOUR = CHART.format(a=[3, 5, 2, 4], b=[4, 2, 5, 3], ca="tab:blue", cb="tab:green")
 
 
+# ---- ladders per language, drawn for any canvas size (w, h) ----------------------------------------------------
+#
+# rungs: empty (the canvas with nothing on it), one_mark, partial, exact; near misses: shift_small (3.5 % of the
+# short side), shift_large (14 %), rescale (x 1.1), recolour; unrelated: another picture on the same canvas.
+
+
+def svg_picture(w: int, h: int, parts: str = "bg rect circle tri", dx: float = 0.0, scale: float = 1.0,
+                recolour: bool = False, unrelated: bool = False) -> str:  # fmt: skip
+    parts = set(parts.split())
+    s = min(w, h)
+    body = []
+    if unrelated:
+        body.append(f'<rect width="{w}" height="{h}" fill="#dfe8f1"/>')
+        body.append(f'<polygon points="{0.5 * w},{0.1 * h} {0.5 * w + 0.3 * s},{0.5 * h} {0.5 * w},{0.9 * h} '
+                    f'{0.5 * w - 0.3 * s},{0.5 * h}" fill="#7f8c8d"/>')  # fmt: skip
+    else:
+        if "bg" in parts:
+            body.append(f'<rect width="{w}" height="{h}" fill="#dfe8f1"/>')
+        g = []
+        if "rect" in parts:
+            g.append(f'<rect x="{0.12 * w}" y="{0.15 * h}" width="{0.3 * s}" height="{0.22 * s}" fill="{"#6a1f68" if recolour else "#1f3a68"}"/>')
+        if "circle" in parts:
+            g.append(f'<circle cx="{0.72 * w}" cy="{0.3 * h}" r="{0.13 * s}" fill="#f08a24"/>')
+        if "tri" in parts:
+            cx, cy, r = 0.45 * w, 0.72 * h, 0.2 * s
+            g.append(f'<polygon points="{cx - r},{cy + 0.6 * r} {cx},{cy - 0.8 * r} {cx + r},{cy + 0.6 * r}" fill="#2f9e5a"/>')
+        t = f"translate({dx * s} 0) translate({w / 2} {h / 2}) scale({scale}) translate({-w / 2} {-h / 2})"
+        body.append(f'<g transform="{t}">' + "".join(g) + "</g>")
+    return f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">' + "".join(body) + "</svg>"
+
+
+def html_page(w: int, h: int, parts: str = "header box1 box2 text", dx: float = 0.0, scale: float = 1.0,
+              recolour: bool = False, unrelated: bool = False) -> str:  # fmt: skip
+    parts = set(parts.split())
+    s = min(w, h)
+    style = "<style>body{margin:0;background:#f4efe6;font-family:sans-serif;overflow:hidden}.b{position:absolute}</style>"
+    items = []
+    if unrelated:
+        items.append(f"<div class='b' style='left:{0.5 * w - 0.3 * s}px;top:{0.2 * h}px;width:{0.6 * s}px;height:{0.6 * s}px;"
+                     "border-radius:50%;background:#8e44ad'></div>")  # fmt: skip
+        items.append(f"<div class='b' style='left:0;top:{0.88 * h}px;width:{w}px;height:{0.12 * h}px;background:#16a085'></div>")
+    else:
+        if "header" in parts:
+            items.append(f"<div class='b' style='left:0;top:0;width:{w}px;height:{0.17 * h}px;background:#22313f'></div>")
+        if "box1" in parts:
+            items.append(f"<div class='b' style='left:{0.06 * w}px;top:{0.28 * h}px;width:{0.4 * w}px;height:{0.4 * h}px;"
+                         f"background:{'#c0392b' if recolour else '#e67e22'}'></div>")  # fmt: skip
+        if "box2" in parts:
+            items.append(f"<div class='b' style='left:{0.54 * w}px;top:{0.28 * h}px;width:{0.4 * w}px;height:{0.4 * h}px;background:#2980b9'></div>")
+        if "text" in parts:
+            items.append(f"<p class='b' style='left:{0.06 * w}px;top:{0.72 * h}px;margin:0;font-size:{0.08 * s}px;color:#22313f'>Quarterly report</p>")
+    wrap = f"<div style='position:absolute;left:{dx * s}px;top:0;width:{w}px;height:{h}px;transform:scale({scale})'>"
+    return f"<html><head>{style}</head><body>{wrap}{''.join(items)}</div></body></html>"
+
+
+def tikz_picture(w: int, h: int, parts: str = "bg rect circle line", dx: float = 0.0, scale: float = 1.0,
+                 recolour: bool = False, unrelated: bool = False) -> str:  # fmt: skip
+    parts = set(parts.split())
+    W, H = w / 100, h / 100
+    s = min(W, H)
+    lines = [r"\begin{tikzpicture}", rf"\path[use as bounding box] (0,0) rectangle ({W:.3f},{H:.3f});"]
+    if unrelated:
+        lines.append(rf"\fill[gray!12] (0,0) rectangle ({W:.3f},{H:.3f});")
+        lines.append(rf"\fill[violet!70] ({0.5 * W:.3f},{0.5 * H:.3f}) ellipse ({0.35 * s:.3f} and {0.2 * s:.3f});")
+    else:
+        if "bg" in parts:
+            lines.append(rf"\fill[gray!12] (0,0) rectangle ({W:.3f},{H:.3f});")
+        lines.append(rf"\begin{{scope}}[shift={{({dx * s:.3f},0)}}, shift={{({0.5 * W:.3f},{0.5 * H:.3f})}}, scale={scale}, shift={{({-0.5 * W:.3f},{-0.5 * H:.3f})}}]")
+        if "rect" in parts:
+            colour = "orange!90!black" if recolour else "blue!70!black"
+            lines.append(rf"\fill[{colour}] ({0.1 * W:.3f},{0.55 * H:.3f}) rectangle ({0.1 * W + 0.3 * s:.3f},{0.55 * H + 0.25 * s:.3f});")
+        if "circle" in parts:
+            lines.append(rf"\fill[red!70] ({0.7 * W:.3f},{0.65 * H:.3f}) circle ({0.14 * s:.3f});")
+        if "line" in parts:
+            lines.append(rf"\draw[line width=2.5pt] ({0.15 * W:.3f},{0.2 * H:.3f}) -- ({0.85 * W:.3f},{0.3 * H:.3f});")
+        lines.append(r"\end{scope}")
+    lines.append(r"\end{tikzpicture}")
+    return "\n".join(lines)
+
+
+def chart_program(w: int, h: int, parts: str = "axes a b", dx: float = 0.0, scale: float = 1.0,
+                  recolour: bool = False, unrelated: bool = False) -> str:  # fmt: skip
+    parts = set(parts.split())
+    lines = ["import matplotlib", "matplotlib.use('Agg')", "import matplotlib.pyplot as plt",
+             f"fig, ax = plt.subplots(figsize=({w / 100}, {h / 100}))"]  # fmt: skip
+    if unrelated:
+        lines.append("ax.pie([30, 45, 25], colors=['tab:purple', 'tab:olive', 'tab:cyan'])")
+    else:
+        shift = dx * 4  # the x axis spans about 4 units
+        a, b = [3 * scale, 5 * scale, 2 * scale, 4 * scale], [4 * scale, 2 * scale, 5 * scale, 3 * scale]
+        if "one" in parts:
+            lines.append(f"ax.bar([{-0.2 + shift}], [{a[0]}], width=0.4, color='tab:blue')")
+        if "a" in parts:
+            lines.append(f"ax.bar([i - 0.2 + {shift} for i in range(4)], {a}, width=0.4, color='tab:blue')")
+        if "b" in parts:
+            lines.append(f"ax.bar([i + 0.2 + {shift} for i in range(4)], {b}, width=0.4, color='{'tab:green' if recolour else 'tab:orange'}')")
+        lines += ["ax.set_xlim(-0.8, 3.8)", "ax.set_ylim(0, 6.5)", "ax.set_xticks(range(4))"]
+    lines.append("plt.savefig('out.png')")
+    return "\n".join(lines) + "\n"
+
+
+MERMAID_NODES = ["A[Load] --> B[Render]", "B --> C[Compare]", "C --> D[Reward]"]
+
+
+def mermaid_program(w: int, h: int, parts: str = "3", recolour: bool = False, relabel: bool = False,
+                    unrelated: bool = False, **_) -> str:  # fmt: skip
+    if unrelated:
+        return 'pie title Budget\n  "CPU" : 45\n  "GPU" : 35\n  "Disk" : 20\n'
+    n = int(parts)
+    direction = "LR" if w >= h else "TD"  # the layout that fits the canvas
+    lines = [f"graph {direction}"] + (["  A[Load]"] if n == 0 else ["  " + e for e in MERMAID_NODES[:n]])
+    if recolour:
+        lines.append("  style B fill:#f9d5a7")
+    text = "\n".join(lines) + "\n"
+    return text.replace("Compare", "Contrast") if relabel else text
+
+
+SMILES = {"empty": "", "one_mark": "OC=O", "partial": "c1ccccc1", "exact": "c1ccc(cc1)C(=O)O",
+          "one_atom": "c1ccc(cc1)C(=O)N", "extra_methyl": "Cc1ccc(cc1)C(=O)O", "unrelated": "CCCCCCCCCC(C)(C)CCN"}  # fmt: skip
+
+
+def ladder(lang: str, w: int, h: int) -> dict[str, str]:
+    """The programs of one language's ladder on a w x h canvas (see the comment above)."""
+    if lang == "smiles":
+        return dict(SMILES)
+    if lang == "mermaid":
+        m = lambda **k: mermaid_program(w, h, **k)  # noqa: E731
+        return {"empty": "graph LR\n" if w >= h else "graph TD\n", "one_mark": m(parts="0"), "partial": m(parts="1"), "exact": m(),
+                "recolour": m(recolour=True), "relabel": m(relabel=True), "unrelated": m(unrelated=True)}  # fmt: skip
+    make, parts = {
+        "svg": (svg_picture, ("bg", "bg rect", "bg rect circle")),
+        "html": (html_page, ("", "header", "header box1")),
+        "latex": (tikz_picture, ("bg", "bg rect", "bg rect circle")),
+        "python": (chart_program, ("axes", "axes one", "axes a")),
+    }[lang]
+    f = lambda **k: make(w, h, **k)  # noqa: E731
+    return {
+        "empty": f(parts=parts[0]), "one_mark": f(parts=parts[1]), "partial": f(parts=parts[2]), "exact": f(),
+        "shift_small": f(dx=0.035), "shift_large": f(dx=0.14), "rescale": f(scale=1.1), "recolour": f(recolour=True),
+        "unrelated": f(unrelated=True),
+    }  # fmt: skip
+
+
 def fenced(tag: str, code: str, fence: str = "```", close: bool = True) -> str:
     return f"Here is the code:\n{fence}{tag}\n{code}\n" + (f"{fence}\n" if close else "")
 

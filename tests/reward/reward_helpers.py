@@ -60,3 +60,38 @@ class FakeRenderer:
 
 def fenced(lang: str, code: str) -> str:
     return f"Here is the code:\n```{lang}\n{code}\n```\n"
+
+
+class CachingRenderer:
+    """A real vinci_rl.render.Renderer whose results are memoised by (language, code, size): the ladder tests
+    score the same programs under several presets. render_config: RenderConfig keys (svg_dpi, ...)."""
+
+    def __init__(self, render_config: dict | None = None):
+        from vinci_rl.render import Renderer
+
+        self.inner = Renderer(dict(render_config or {}))
+        self.cache: dict = {}
+
+    def render(self, lang: str, code: str, size=None):
+        key = (lang, code, tuple(size) if size else None)
+        if key not in self.cache:
+            self.cache[key] = self.inner.render(lang, code, size)
+        return self.cache[key]
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+TINY_DINO = {"model": None, "tile_size": 56, "max_tiles": 4, "dtype": "float32", "device": "cpu",
+             "config": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64,
+                        "patch_size": 14, "image_size": 56}}  # fmt: skip
+
+
+def preset_config(name: str):
+    """A bundled preset; DINO presets get a tiny random DINOv2 (no weights here)."""
+    from vinci_rl.reward import RewardConfig
+
+    cfg = RewardConfig.from_preset(name)
+    if {"dino_coarse", "dino_fine", "dino_crops"} & set(cfg.weights):
+        cfg = RewardConfig.from_dict({"preset": name, "dino": TINY_DINO})
+    return cfg

@@ -173,6 +173,11 @@ class RewardConfig:
     # language -> [width, height]: rasterise the prediction inside this box (the scoring size's aspect kept) and
     # resize it (bicubic) to the scoring size (VinciCoder renders SVG at 336 x 336).
     render_sizes: dict[str, list[int]] = field(default_factory=dict)
+    # Languages whose layout depends on the canvas size (an HTML viewport, a matplotlib figure in inches): they
+    # are rendered at the reference image's own size (within the renderer's max_pixels) and then scaled to the
+    # scoring size, so a capped or fixed scoring size does not reflow the page. SVG, TikZ, Mermaid and SMILES
+    # drawings scale with the canvas and are rendered at the scoring size.
+    native_size_languages: list[str] = field(default_factory=lambda: ["html", "python"])
     language: LanguageConfig = field(default_factory=LanguageConfig)
     length: LengthConfig = field(default_factory=LengthConfig)
     format: FormatConfig = field(default_factory=FormatConfig)
@@ -263,6 +268,8 @@ class RewardConfig:
             raise bad(f"reward.language.on_missing must be one of {ON_MISSING}, got {self.language.on_missing!r}")
         if self.reference_source not in REFERENCE_SOURCES:
             raise bad(f"reward.reference_source must be one of {REFERENCE_SOURCES}, got {self.reference_source!r}")
+        if not isinstance(self.native_size_languages, (list, tuple)) or not all(isinstance(x, str) for x in self.native_size_languages):
+            raise bad(f"reward.native_size_languages must be a list of language names, got {self.native_size_languages!r}")
         for lang, box in self.render_sizes.items():
             if not (isinstance(box, (list, tuple)) and len(box) == 2 and all(isinstance(v, int) and v > 0 for v in box)):
                 raise bad(f"reward.render_sizes.{lang} must be [width, height] positive ints, got {box!r}")

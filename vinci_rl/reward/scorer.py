@@ -105,6 +105,9 @@ class VisualScorer:
         self._length = LengthReward(cfg.length.floor_ratio, cfg.length.floor_penalty)
         self._format = FormatReward(wrong_value=cfg.format.wrong_value, lenient_value=cfg.format.lenient_value)
         self._gt_renders: OrderedDict[tuple, np.ndarray | None] = OrderedDict()
+        from vinci_rl.render.config import RenderConfig
+
+        self._render_max_pixels = RenderConfig.from_dict(cfg.render).max_pixels
         plain = {
             "pixel_l2": PixelL2(both_flat=cfg.pixel.both_flat),
             "canny_l2": CannyL2(both_flat=cfg.pixel.both_flat),
@@ -218,12 +221,11 @@ class VisualScorer:
         ref = to_rgb(s.reference)
         size = scoring_size((ref.shape[1], ref.shape[0]), cfg.size, cfg.max_pixels)
         canvas = (int(cfg.size[0]), int(cfg.size[1])) if isinstance(cfg.size, (list, tuple)) else size
-        ref = self._reference_at(w, ref, size)
+        render_size = self._render_size(s.lang, (ref.shape[1], ref.shape[0]), size)
+        ref = self._reference_at(w, ref, size, render_size)
         w.ref = pad_to(ref, canvas)
 
         t = time.perf_counter()
-        box = cfg.render_sizes.get(s.lang)
-        render_size = fit_size(size, tuple(box)) if box else size
         try:
             res = self.renderer.render(s.lang, ex.code, size=render_size)
             status, image, message = res.status, res.image, res.message
@@ -262,15 +264,27 @@ class VisualScorer:
             return BLANK, "render is near-white", cfg.blank_is_failure
         return OK, message, False
 
-    def _reference_at(self, w: _Work, ref: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-        """The reference at the scoring size: the image resized, or the ground truth's render (reference_source)."""
+    def _render_size(self, lang: str, ref_size: tuple[int, int], size: tuple[int, int]) -> tuple[int, int]:
+        """Where the prediction is rasterised: inside render_sizes[lang], at the reference's own size for a
+        layout-dependent language (capped at the renderer's max_pixels), else at the scoring size."""
+        cfg = self.config
+        box = cfg.render_sizes.get(lang)
+        if box:
+            return fit_size(size, tuple(box))
+        if lang in cfg.native_size_languages and tuple(ref_size) != tuple(size):
+            return scoring_size(ref_size, "reference", self._render_max_pixels)
+        return size
+
+    def _reference_at(self, w: _Work, ref: np.ndarray, size: tuple[int, int], render_size: tuple[int, int]) -> np.ndarray:
+        """The reference at the scoring size: the image resized, or the ground truth rendered like the prediction
+        (reference_source: ground_truth)."""
         s = w.sample
         if self.config.reference_source == "ground_truth" and s.ground_truth is not None:
             gt = self._gt_code(s)
             if gt:
-                image = self._render_ground_truth(s.lang, gt, size)
+                image = self._render_ground_truth(s.lang, gt, render_size)
                 if image is not None:
-                    return image
+                    return resize(image, size, "bicubic")
             w.notes.append("ground truth did not render: compared with the reference image")
         return resize(ref, size, "bicubic")
 
@@ -284,8 +298,6 @@ class VisualScorer:
             image = res.image if res.status in (OK, BLANK) else None
         except Exception:  # a renderer bug on the ground truth: fall back to the image (noted by the caller)
             image = None
-        if image is not None:
-            image = resize(image, size, "bicubic")
         self._gt_renders[key] = image
         while len(self._gt_renders) > 64:
             self._gt_renders.popitem(last=False)
