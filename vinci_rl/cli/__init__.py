@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "make-sample-data": ("vinci_rl.cli.sample_data_cmd", "render the bundled sample set into verl parquet files"),
     "prepare": ("vinci_rl.cli.prepare_cmd", "turn image/code data into verl parquet: filters, split, bad-row report"),
     "eval": ("vinci_rl.cli.eval_cmd", "score predictions (JSONL or a vLLM server) against a test parquet; JSON + HTML report"),
+    "sft": ("vinci_rl.cli.sft_cmd", "stage-1 SFT with verl's SFT trainer; writes a loadable model directory"),
     "train": ("vinci_rl.cli.train_cmd", "run verl's GRPO trainer on a recipe"),
     "workers": ("vinci_rl.cli.workers_cmd", "run the reward pool on a Ray cluster: start | status | scale | stop"),
     "bench": ("vinci_rl.cli.bench_cmd", "benchmarks: `bench reward` compares reward scoring paths (samples/s)"),

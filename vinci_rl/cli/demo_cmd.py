@@ -1,65 +1,60 @@
-"""vinci-rl demo: the whole CPU demo in one command.
+"""vinci-rl demo: does training make the model better? The two-stage method end to end on a CPU, one seed.
 
-Builds a tiny random-weight Qwen2.5-VL, renders the bundled sample set, runs GRPO steps of the `tiny_cpu`
-recipe with the visual reward on an embedded local Ray cluster, and writes the run folder: metrics.jsonl,
-samples.jsonl, reward_curves.png and gallery.html.
+Builds the tiny `learner` VLM and the `shapes` task (image -> SVG of 1-3 primitives; a fixed held-out split),
+then: evaluate the base model -> SFT (verl's SFT trainer) -> evaluate -> GRPO from the SFT checkpoint (verl's
+trainer, vLLM rollout, the reward pool) -> evaluate. Every evaluation uses the same 64 held-out prompts, the
+same `vinci-rl eval` code path and the same reward preset. Writes learning.json, reward_curves.png and
+gallery.html (reference | base | SFT | RL) into the run folder and prints the stage table.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 from vinci_rl.cli import CliError
 
-REPO_RECIPES = Path(__file__).resolve().parents[2] / "recipes"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from vinci_rl.learn.pipeline import LearnConfig
+
+    d = LearnConfig(run_dir=Path("."))
+    parser.description = __doc__.split("\n\n")[0]
     parser.add_argument("--run-dir", type=Path, help="run folder (default runs/demo-<time>)")
-    parser.add_argument("--steps", type=int, default=20, help="GRPO steps (default 20)")
-    parser.add_argument("--recipe", type=Path, default=REPO_RECIPES / "tiny_cpu.yaml")
-    parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for the recipe")
+    parser.add_argument("--seed", type=int, default=d.seed, help=f"data, model and training seed (default {d.seed})")
+    parser.add_argument("--sft-steps", type=int, default=d.sft_steps, help=f"SFT steps (default {d.sft_steps})")
+    parser.add_argument("--grpo-steps", "--steps", type=int, default=d.grpo_steps, help=f"GRPO steps (default {d.grpo_steps})")
+    parser.add_argument("--train-rows", type=int, default=d.n_train, help=f"training scenes (default {d.n_train})")
+    parser.add_argument("--kind", default=d.kind, help=f"tiny model family (default {d.kind})")
+    parser.add_argument("--grpo-override", action="append", default=[], metavar="KEY=VALUE", help="Hydra override for the GRPO recipe (repeatable)")
+    parser.add_argument("--sft-override", action="append", default=[], metavar="KEY=VALUE", help="Hydra override for the SFT recipe (repeatable)")
+    parser.add_argument("--verbose", action="store_true", help="show the trainers' full output")
 
 
 def run(args: argparse.Namespace) -> int:
-    from vinci_rl.data.sample_set import build_sample_set
-    from vinci_rl.models.tiny import make_tiny_model
-    from vinci_rl.report.run_report import write_run_report
-    from vinci_rl.train import run as training
-    from vinci_rl.train.recipe import RecipeError, check_recipe, compose_recipe
+    from vinci_rl.learn.pipeline import LearnConfig, StageError, run_pipeline
+    from vinci_rl.learn.report import stage_table
 
-    if args.steps < 1:
-        raise CliError(f"--steps must be >= 1, got {args.steps}")
+    for name in ("seed", "sft_steps", "grpo_steps", "train_rows"):
+        if getattr(args, name) < (0 if name == "seed" else 1):
+            raise CliError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     run_dir = (args.run_dir or Path("runs") / f"demo-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
+    cfg = LearnConfig(
+        run_dir=run_dir, seed=args.seed, n_train=args.train_rows, kind=args.kind, sft_steps=args.sft_steps,
+        grpo_steps=args.grpo_steps, sft_overrides=args.sft_override, grpo_overrides=args.grpo_override,
+        verbose=args.verbose,
+    )  # fmt: skip
     t0 = time.time()
-    print(f"[demo] 1/4 tiny VLM -> {run_dir / 'model'}", flush=True)
-    model = make_tiny_model(run_dir / "model", "qwen2.5-vl")
-    print(f"[demo] 2/4 sample set -> {run_dir / 'data'}", flush=True)
-    summary = build_sample_set(run_dir / "data", tokenizer_path=str(model))
-    if summary.failed:
-        raise CliError(f"sample programs failed to render: {summary.failed}")
-    overrides = [
-        f"data.train_files={run_dir / 'data' / 'train.parquet'}",
-        f"data.val_files={run_dir / 'data' / 'val.parquet'}",
-        f"actor_rollout_ref.model.path={model}",
-        f"trainer.total_training_steps={args.steps}",
-        *args.overrides,
-    ]
+    print(f"[demo] run folder {run_dir}", flush=True)
     try:
-        cfg = compose_recipe(args.recipe, overrides)
-        check_recipe(cfg, str(args.recipe))
-        device = training.decide_device("auto", None)
-        training.prepare(cfg, run_dir, device, None)
-    except RecipeError as e:
+        result = run_pipeline(cfg, sys.stdout)
+    except StageError as e:
         raise CliError(str(e)) from e
-    print(f"[demo] 3/4 GRPO: {args.steps} steps on {device} (first step includes vLLM and renderer start-up)", flush=True)
-    training.train(cfg)
-    print("[demo] 4/4 report", flush=True)
-    paths = write_run_report(run_dir)
-    print(f"[demo] done in {time.time() - t0:.0f} s. Run folder: {run_dir}")
-    print(f"  metrics:       {run_dir / 'metrics.jsonl'}")
-    print(f"  reward curves: {paths['reward_curves']}")
-    print(f"  gallery:       {paths['gallery']}")
+    print(f"\n[demo] held-out results ({result.stages['base']['n']} prompts, reward preset {cfg.reward}):")
+    print(stage_table(result.stages))
+    print(f"\n[demo] done in {time.time() - t0:.0f} s")
+    for name, path in result.outputs.items():
+        print(f"  {name + ':':<15}{path}")
     return 0

@@ -42,6 +42,15 @@ def machine_has_gpu() -> bool:
     return torch.cuda.is_available()
 
 
+def decide_device(device: str, address: str | None) -> str:
+    """'cpu' or 'gpu'. auto: cpu when training on an embedded local cluster of a machine without a GPU."""
+    if device != "auto":
+        return device
+    if address is None and not machine_has_gpu():
+        return "cpu"
+    return "gpu"
+
+
 def activate_cpu_env() -> dict[str, str]:
     """Set the CPU-run environment in this process (before Ray starts, so workers inherit it). Returns it."""
     for key, value in CPU_ENV.items():

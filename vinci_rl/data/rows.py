@@ -65,6 +65,11 @@ def png_bytes(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def answer_text(language: str, code: str) -> str:
+    """The assistant turn the model is trained to write: the program in one fence of its language."""
+    return f"```{FENCE.get(language, language)}\n{code}\n```"
+
+
 def make_row(
     sample_id: str,
     index: int,
@@ -75,7 +80,7 @@ def make_row(
     template: str = PROMPT_TEMPLATE,
 ) -> dict:
     prompt = [{"role": "user", "content": prompt_text(language, template)}]
-    answer = f"```{FENCE.get(language, language)}\n{code}\n```"
+    answer = answer_text(language, code)
     return {
         "data_source": f"vinci/{language}",
         "prompt": prompt,

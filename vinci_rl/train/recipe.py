@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 # verl mappings whose keys are free-form (passed on to transformers / Ray / vLLM as kwargs).
 FREE_FORM = (
     "actor_rollout_ref.model.override_config",
+    "model.override_config",
     "ray_kwargs.ray_init",
     "actor_rollout_ref.rollout.engine_kwargs",
     "actor_rollout_ref.rollout.custom",

@@ -87,7 +87,8 @@ class LocalScoringBackend:
 
             self._scorer = VisualScorer(self.config)
         return self._scorer.score(
-            response, inputs.language, inputs.reference, ground_truth=inputs.ground_truth, gt_length=inputs.gt_tokens
+            response, inputs.language, inputs.reference, ground_truth=inputs.ground_truth,
+            gt_length=inputs.gt_length(self.config.length.unit),
         )
 
     async def score(self, response: str, inputs):

@@ -30,6 +30,12 @@ class RewardInputs:
     index: int  # extra_info.index: the row of the dataset (-1 when absent)
     gt_tokens: int | None
 
+    def gt_length(self, unit: str) -> int | None:
+        """The ground-truth length the length term compares with, in the reward's unit: the token count written
+        at prepare time when it counts tokens; None when it counts characters (the scorer then measures the
+        ground truth exactly as it measures the answer)."""
+        return self.gt_tokens if unit == "tokens" else None
+
 
 def _as_dict(value) -> dict:
     if value is None:
