@@ -1,8 +1,10 @@
-"""`vinci-rl bench reward|schedule`: benchmarks that print side-by-side ratios. Not tests.
+"""`vinci-rl bench reward|schedule|learn`: benchmarks that print side-by-side ratios. Not tests.
 
 `bench reward` compares reward scoring paths side by side (samples/s per language).
 `bench schedule` runs the tiny CPU GRPO loop with the max-length schedule and with a fixed cap (tokens, time);
 see vinci_rl/schedule/bench.py.
+`bench learn` runs base -> SFT -> GRPO (and SFT trained longer for GRPO's wall time) per seed and prints held-out
+reward differences with paired 95% confidence intervals; see vinci_rl/learn/bench.py (~15 min per seed on 2 cores).
 
     vinci-rl bench reward                      # quick default (16 samples per language), a minute or two on 2 cores
     vinci-rl bench reward --samples 64 --json  # last stdout line: one JSON object
@@ -22,25 +24,33 @@ from pathlib import Path
 
 from vinci_rl.cli import CliError
 
-BENCHES = ("reward", "schedule")
+BENCHES = ("reward", "schedule", "learn")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from reward_workers.bench.corpus import LANGUAGES
 
-    parser.add_argument("bench", choices=BENCHES, help="reward: reward scoring paths; schedule: max-length schedule")
+    parser.add_argument(
+        "bench", choices=BENCHES, help="reward: reward scoring paths; schedule: max-length schedule; learn: SFT and GRPO gains"
+    )
     parser.add_argument("--samples", type=int, default=16, help="samples per language (default 16: a minute or two)")
     parser.add_argument("--languages", default=",".join(LANGUAGES), help=f"comma-separated subset of {','.join(LANGUAGES)}")
     parser.add_argument("--seed", type=int, default=0, help="corpus seed")
     parser.add_argument("--json", action="store_true", help="print the table, then the result as one JSON object on the last line")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--steps", type=int, default=5, help="schedule: GRPO steps per run (default 5)")
-    parser.add_argument("--run-dir", type=Path, default=Path("runs/bench-schedule"), help="schedule: where runs go")
+    parser.add_argument("--run-dir", type=Path, help="schedule / learn: where runs go (default runs/bench-<name>)")
+    parser.add_argument("--seeds", type=int, default=3, help="learn: seeds 0..N-1 (default 3)")
+    parser.add_argument("--sft-steps", type=int, help="learn: SFT steps (default: the demo's)")
+    parser.add_argument("--grpo-steps", type=int, help="learn: GRPO steps (default: the demo's)")
 
 
 def run(args: argparse.Namespace) -> int:
+    args.run_dir = (args.run_dir or Path(f"runs/bench-{args.bench}")).resolve()
     if args.bench == "schedule":
         return _run_schedule(args)
+    if args.bench == "learn":
+        return _run_learn(args)
     from reward_workers.bench.corpus import LANGUAGES
     from reward_workers.bench.run import format_table, run_reward_bench
 
@@ -62,8 +72,33 @@ def _run_schedule(args: argparse.Namespace) -> int:
 
     if args.steps < 2:
         raise CliError("--steps must be >= 2 (step 1 includes start-up and is reported apart)")
-    report = run_schedule_bench(args.run_dir.resolve(), steps=args.steps)
+    report = run_schedule_bench(args.run_dir, steps=args.steps)
     print(format_table(report), flush=True)
     if args.json:
         print(json.dumps(report), flush=True)
+    return 0
+
+
+def _run_learn(args: argparse.Namespace) -> int:
+    import sys
+    from dataclasses import replace
+
+    from vinci_rl.learn.bench import run_bench
+    from vinci_rl.learn.pipeline import LearnConfig, StageError
+
+    if args.seeds < 1:
+        raise CliError(f"--seeds must be >= 1, got {args.seeds}")
+    cfg = LearnConfig(run_dir=args.run_dir)
+    for name in ("sft_steps", "grpo_steps"):
+        value = getattr(args, name)
+        if value is not None:
+            if value < 1:
+                raise CliError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+            cfg = replace(cfg, **{name: value})
+    try:
+        report = run_bench(cfg, list(range(args.seeds)), sys.stdout)
+    except StageError as e:
+        raise CliError(str(e)) from e
+    if args.json:
+        print(json.dumps(report["comparisons"], default=str), flush=True)
     return 0

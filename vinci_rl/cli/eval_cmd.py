@@ -1,7 +1,8 @@
-"""vinci-rl eval TEST.parquet --out DIR (--predictions FILE.jsonl | --server URL): metrics, eval.json, report.html.
+"""vinci-rl eval TEST.parquet --out DIR (--predictions FILE.jsonl | --server URL | --local-model DIR): metrics, eval.json, report.html.
 
     vinci-rl eval runs/data/val.parquet --predictions preds.jsonl --out runs/eval --dino /models/dinov2-base
     vinci-rl eval runs/data/val.parquet --server http://localhost:8000/v1 --out runs/eval --reward rlrf
+    vinci-rl eval runs/shapes/heldout.parquet --local-model runs/sft/model --out runs/eval --max-tokens 96
     vinci-rl eval runs/data/val.parquet --predictions preds.jsonl --out runs/eval --reward recipes/my_recipe.yaml
 
 Predictions JSONL: one {"id" or "index", "response" or "code"} per line ("response": the model's full text, the
@@ -28,8 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--predictions", help='JSONL of {"id"|"index", "response"|"code"}')
     src.add_argument("--server", help="OpenAI-compatible (vLLM) base URL, e.g. http://localhost:8000/v1")
-    gen = parser.add_argument_group("generation (--server)")
+    src.add_argument(
+        "--local-model", metavar="DIR", help="generate in this process with transformers from a model directory or hub id"
+    )
+    gen = parser.add_argument_group("generation (--server / --local-model)")
     gen.add_argument("--model", help="served model name (default: the first the server lists)")
+    gen.add_argument("--batch-size", type=int, default=16, help="prompts per generate call with --local-model (default 16)")
     gen.add_argument("--max-tokens", type=int, default=2048, help="max new tokens per response (default 2048)")
     gen.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (default 0)")
     gen.add_argument("--concurrency", type=int, default=8, help="requests in flight (default 8)")
@@ -66,8 +71,11 @@ def _dino_config(text: str | None) -> dict | None:
 
 def run(args: argparse.Namespace) -> int:
     from vinci_rl.eval import EvalConfig, PredictionError, ServerConfig, evaluate
+    from vinci_rl.eval.local_model import LocalModelConfig
 
-    server = None
+    server = local = None
+    if args.local_model:
+        local = LocalModelConfig(args.local_model, args.max_tokens, args.temperature, args.batch_size)
     if args.server:
         server = ServerConfig(
             args.server, args.model, args.max_tokens, args.temperature, args.api_key, args.concurrency
@@ -77,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         out_dir=args.out,
         predictions=args.predictions,
         server=server,
+        local_model=local,
         dino=args.dino,
         dino_config=_dino_config(args.dino_config),
         lpips=args.lpips,
