@@ -7,10 +7,14 @@
 
 The pool is a detached named actor (vinci.pool.name / namespace of --config; defaults vinci_reward_pool /
 vinci-rl): it outlives this command, and every training job on the cluster whose recipe has the same name finds
-it instead of creating its own. Workers need vinci.pool.resource (default `reward_cpu`) on their node: start
-the CPU nodes with `ray start --address HEAD:6379 --resources '{"reward_cpu": 16}'`. --config gives both the
-pool block (vinci.pool) and the reward config the workers score with (vinci.reward); it is read by `start` only
-(the other actions read just the name and namespace from it). --address defaults to $RAY_ADDRESS.
+it instead of creating its own; a job whose vinci.reward differs from the pool's is refused, naming both. Workers
+need vinci.pool.resource (default `reward_cpu`) on their node: start the CPU reward nodes with
+`ray start --address HEAD:6379 --num-cpus 0 --resources '{"reward_cpu": 16}'`. --config gives both the pool block
+(vinci.pool) and the reward config the workers score with (vinci.reward); it is read by `start` only (the other
+actions read just the name and namespace from it). --address defaults to $RAY_ADDRESS.
+
+Token authentication (Ray 2.60 turns it on at a head that has a token): give the cluster's token with
+RAY_AUTH_TOKEN_PATH=/path/to/auth_token (or RAY_AUTH_TOKEN); token mode is then switched on for you.
 """
 
 from __future__ import annotations
@@ -103,11 +107,11 @@ def format_status(status: dict) -> str:
         f"reward pool '{status['name']}' ({status['namespace']}): {status['ready']}/{status['size']} workers ready, "
         f"{status['queued']} queued, {status['in_flight']} in flight, {status['samples']} samples scored, "
         f"worker resources {status['worker_options']}",
-        f"{'id':>4} {'state':<9} {'busy':>4} {'restarts':>8} {'node':<16} {'pid':>7}  error",
+        f"{'id':>4} {'state':<9} {'busy':>4} {'restarts':>8} {'node':<16} {'node id':<12} {'pid':>7}  error",
     ]
     for w in status["workers"]:
         lines.append(
             f"{w['worker_id']:>4} {w['state']:<9} {w['busy']:>4} {w['restarts']:>8} {str(w['node_ip'] or '-'):<16} "
-            f"{str(w['pid'] or '-'):>7}  {w['error']}"
+            f"{(w.get('node_id') or '-')[:12]:<12} {str(w['pid'] or '-'):>7}  {w['error']}"
         )
     return "\n".join(lines)

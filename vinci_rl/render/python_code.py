@@ -28,7 +28,7 @@ class PythonBackend:
     def __init__(self, config: RenderConfig, mode: str, backends=None):
         self.config, self.mode, self.backends = config, mode, backends
         argv = [sys.executable, "-m", "vinci_rl.render.worker", "vinci_rl.render.python_job"]
-        env = sandbox.scrubbed_env(extra={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"})
+        env = sandbox.python_worker_env(extra={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"})
         if mode == sandbox.BWRAP:
             argv = sandbox.bwrap_argv(ro=sandbox.python_ro_paths(), tmp_mb=config.max_output_mb * 4,
                                       keep_caps=sandbox.FORKSERVER_CAPS) + argv

@@ -106,6 +106,16 @@ def scrubbed_env(home: str = "/tmp", extra: dict | None = None) -> dict:
     return env
 
 
+def python_worker_env(extra: dict | None = None) -> dict:
+    """scrubbed_env for a sandboxed Python worker of ours, with PYTHONPATH naming the directory our `vinci_rl` was
+    imported from (python_ro_paths binds the package alone there), so the worker imports that same copy: in a Ray
+    job it is the uploaded working dir, which neither an install nor its .pth files know."""
+    import vinci_rl
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(vinci_rl.__file__)))
+    return scrubbed_env(extra={"PYTHONPATH": root, **(extra or {})})
+
+
 def set_rlimits(memory_mb: int | None = None, cpu_s: int | None = None, fsize_mb: int | None = None,
                 nofile: int | None = None, nproc: int | None = None) -> None:
     """Apply hard+soft limits to the calling process (use in a child after fork / in preexec_fn)."""

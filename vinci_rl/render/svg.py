@@ -73,7 +73,7 @@ class SvgBackend:
         if mode == sandbox.BWRAP:
             argv = sandbox.bwrap_argv(ro=sandbox.python_ro_paths(), tmp_mb=16) + argv
         limits = dict(memory_mb=config.memory_mb, fsize_mb=config.max_output_mb, nofile=256)
-        self.worker = WorkerProcess(argv, sandbox.scrubbed_env(), preexec_fn=lambda: sandbox.set_rlimits(**limits))
+        self.worker = WorkerProcess(argv, sandbox.python_worker_env(), preexec_fn=lambda: sandbox.set_rlimits(**limits))
 
     def render(self, code: str, size: tuple[int, int]) -> RenderResult:
         t0 = time.monotonic()

@@ -82,7 +82,7 @@ def prepare(cfg: DictConfig, run_dir: Path, device: str, address: str | None, pa
             init.runtime_env = OmegaConf.merge(init.get("runtime_env") or {}, {"env_vars": env})
         else:
             init.address = address
-            if OmegaConf.select(cfg, "transfer_queue.enable") and OmegaConf.select(cfg, TQ_NODE_RESOURCE_KEY) is None:
+            if OmegaConf.select(cfg, TQ_NODE_RESOURCE_KEY) is None:  # verl's V1 trainer always starts TransferQueue
                 OmegaConf.update(cfg, TQ_NODE_RESOURCE_KEY, TRAINER_NODE_RESOURCE, force_add=True)
     OmegaConf.save(cfg, run_dir / "config.yaml")
     return env

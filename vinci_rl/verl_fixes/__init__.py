@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from importlib.metadata import version
 
-from vinci_rl.verl_fixes import mrope_equal_length
+from vinci_rl.verl_fixes import file_logger_append, mrope_equal_length
 
 logger = logging.getLogger(__name__)
 
@@ -24,4 +24,5 @@ def apply_all() -> list[str]:
         logger.warning("vinci-rl: verl %s installed, fixes written for %s are skipped", installed, FIXED_VERL_VERSION)
         return []
     mrope_equal_length.apply()
-    return ["mrope_equal_length"]
+    file_logger_append.apply()
+    return ["mrope_equal_length", "file_logger_append"]
