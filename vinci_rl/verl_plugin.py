@@ -14,8 +14,11 @@ verl logs a failing plugin only at debug level, so errors are logged here loudly
 from __future__ import annotations
 
 import logging
+import warnings
 
 logger = logging.getLogger("vinci_rl")
+# verl warns about every optional training engine it cannot import (megatron, torchtitan, ...), in every process.
+warnings.filterwarnings("ignore", message=r".* engine is not available", category=UserWarning)
 
 
 def _register() -> None:

@@ -13,6 +13,7 @@ and any training program equal to a held-out one is skipped (counted in `skipped
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 
 GRID = 8  # viewBox units per side
@@ -149,3 +150,66 @@ def build_shapes_set(out_dir, n_train: int = 4000, seed: int = 0, tokenizer_path
             pd.DataFrame(rows).to_parquet(out / f"{split}.parquet")
             summary["rows"][split] = len(rows)
     return summary
+
+
+_SHAPE_RE = re.compile(
+    r'<rect x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)" fill="(#[0-9a-f]{6})"/>'
+    r'|<circle cx="(\d+)" cy="(\d+)" r="(\d+)" fill="(#[0-9a-f]{6})"/>'
+)
+_BACKGROUND_RE = re.compile(rf'<rect width="{GRID}" height="{GRID}" fill="(#[0-9a-f]{{6}})"/>')
+
+
+def parse_scene(code: str) -> tuple[str | None, list[Shape]]:
+    """(background colour or None, the shapes) read back from a program in this task's form; anything else in
+    the code is ignored (it is what the renderer and the reward judge)."""
+    bg = _BACKGROUND_RE.search(code or "")
+    shapes = []
+    for m in _SHAPE_RE.finditer(code or ""):
+        if m.group(1) is not None:
+            x, y, w, h = (int(v) for v in m.group(1, 2, 3, 4))
+            shapes.append(Shape("rect", x, y, w, h, m.group(5)))
+        else:
+            cx, cy, r = (int(v) for v in m.group(6, 7, 8))
+            shapes.append(Shape("circle", cx, cy, r, r, m.group(9)))
+    return (bg.group(1) if bg else None), shapes
+
+
+def cell_colours(background: str | None, shapes: list[Shape]) -> list[str | None]:
+    """The colour at the centre of each of the GRID x GRID cells (later shapes on top), row by row."""
+    cells = []
+    for row in range(GRID):
+        for col in range(GRID):
+            px, py, colour = col + 0.5, row + 0.5, background
+            for s in shapes:
+                if s.kind == "circle":
+                    inside = (px - s.x) ** 2 + (py - s.y) ** 2 <= s.w**2
+                else:
+                    inside = s.x <= px < s.x + s.w and s.y <= py < s.y + s.h
+                colour = s.colour if inside else colour
+            cells.append(colour)
+    return cells
+
+
+def scene_scores(pred_code: str | None, gt_code: str) -> dict[str, float]:
+    """How correct a predicted scene is, independent of the reward: the share of grid cells with the right colour,
+    F1 of exactly matching shapes (kind, place, size and colour), the same F1 ignoring colour, the right number of
+    shapes, the right background, everything exact."""
+    gt_bg, gt = parse_scene(gt_code)
+    bg, pred = parse_scene(pred_code or "")
+
+    def f1(key) -> float:
+        want = [key(s) for s in gt]
+        got = [key(s) for s in pred]
+        hits = sum(min(want.count(k), got.count(k)) for k in set(want))
+        return 2 * hits / (len(want) + len(got)) if want or got else 1.0
+
+    exact = f1(lambda s: s)
+    want, got = cell_colours(gt_bg, gt), cell_colours(bg, pred)
+    return {
+        "cell_accuracy": sum(a == b for a, b in zip(want, got)) / len(want),
+        "shape_f1": exact,
+        "layout_f1": f1(lambda s: (s.kind, s.box())),
+        "count_ok": float(len(pred) == len(gt)),
+        "background_ok": float(bg == gt_bg),
+        "scene_exact": float(exact == 1.0 and bg == gt_bg),
+    }

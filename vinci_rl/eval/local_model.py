@@ -41,8 +41,11 @@ def _messages(prompt: str) -> list[dict]:
 
 def _load(cfg: LocalModelConfig):
     import torch
+    from transformers.utils import logging as hf_logging
 
     from vinci_rl.models.loading import load_vlm
+
+    hf_logging.disable_progress_bar()
 
     device = cfg.device if cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     try:

@@ -17,6 +17,9 @@ from typing import IO
 import numpy as np
 
 COMPARISONS = (("sft", "base"), ("rl", "sft"), ("sft_longer", "sft"), ("rl", "sft_longer"))
+# What is compared: the reward, and the task's own correctness (share of grid cells right), which the reward
+# does not see, so that a policy gaming the reward shows up as a gain in one and not the other.
+METRICS = ("reward", "cell_accuracy")
 
 
 def t_quantile(p: float, df: int) -> float:
@@ -45,13 +48,13 @@ def paired_ci(a: list[float], b: list[float], level: float = 0.95) -> dict[str, 
     return {"n": n, "mean": mean, "low": mean - half, "high": mean + half}
 
 
-def _per_prompt(stage: dict) -> dict[str, float]:
-    return {s["id"]: float(s["reward"]) for s in stage["samples"]}
+def _per_prompt(stage: dict, metric: str) -> dict[str, float]:
+    return {s["id"]: float(s[metric] if metric == "reward" else s["task"][metric]) for s in stage["samples"]}
 
 
-def compare(stages: dict[str, dict], a: str, b: str) -> tuple[list[float], list[float], dict]:
-    """Paired held-out rewards of stages a and b (same prompts), the reward CI and the render-rate difference."""
-    ra, rb = _per_prompt(stages[a]), _per_prompt(stages[b])
+def compare(stages: dict[str, dict], a: str, b: str, metric: str = "reward") -> tuple[list[float], list[float], dict]:
+    """Paired held-out values of `metric` for stages a and b (same prompts), their CI and the render-rate change."""
+    ra, rb = _per_prompt(stages[a], metric), _per_prompt(stages[b], metric)
     ids = sorted(set(ra) & set(rb))
     xa, xb = [ra[i] for i in ids], [rb[i] for i in ids]
     row = paired_ci(xa, xb)
@@ -59,35 +62,38 @@ def compare(stages: dict[str, dict], a: str, b: str) -> tuple[list[float], list[
     return xa, xb, row
 
 
-def summarise(per_seed: dict[int, dict[str, dict]]) -> dict:
-    """comparison -> {"per_seed": {seed: row}, "pooled": row} for every comparison the seeds have."""
+def summarise(per_seed: dict[int, dict[str, dict]], metrics: tuple[str, ...] = METRICS) -> dict:
+    """"<a> - <b>: <metric>" -> {"per_seed": {seed: row}, "pooled": row} for every comparison the seeds have."""
     out = {}
-    for a, b in COMPARISONS:
-        if not all(a in st and b in st for st in per_seed.values()):
-            continue
-        rows, pool_a, pool_b = {}, [], []
-        for seed, stages in per_seed.items():
-            xa, xb, rows[seed] = compare(stages, a, b)
-            pool_a += xa
-            pool_b += xb
-        out[f"{a} - {b}"] = {"per_seed": rows, "pooled": paired_ci(pool_a, pool_b)}
+    for metric in metrics:
+        for a, b in COMPARISONS:
+            if not all(a in st and b in st for st in per_seed.values()):
+                continue
+            rows, pool_a, pool_b = {}, [], []
+            for seed, stages in per_seed.items():
+                xa, xb, rows[seed] = compare(stages, a, b, metric)
+                pool_a += xa
+                pool_b += xb
+            out[f"{a} - {b}: {metric}"] = {"per_seed": rows, "pooled": paired_ci(pool_a, pool_b)}
     return out
 
 
 def format_summary(summary: dict, per_seed: dict[int, dict[str, dict]]) -> str:
-    lines = ["held-out mean reward per stage:"]
+    lines = ["held-out means per stage (reward; render rate; cells right):"]
     for seed, stages in per_seed.items():
-        cells = "  ".join(f"{k} {v['reward']:+.3f} (render {v['render_rate']:.2f})" for k, v in stages.items())
+        cells = "  ".join(
+            f"{k} {v['reward']:+.3f}; {v['render_rate']:.2f}; {v['task']['cell_accuracy']:.3f}" for k, v in stages.items()
+        )
         lines.append(f"  seed {seed}: {cells}")
     lines.append("differences (paired over held-out prompts, 95% CI):")
     for name, block in summary.items():
         for seed, r in block["per_seed"].items():
             lines.append(
-                f"  {name:<20} seed {seed}: {r['mean']:+.3f}  [{r['low']:+.3f}, {r['high']:+.3f}]"
+                f"  {name:<34} seed {seed}: {r['mean']:+.3f}  [{r['low']:+.3f}, {r['high']:+.3f}]"
                 f"  render rate {r['render_rate_diff']:+.2f}"
             )
         p = block["pooled"]
-        lines.append(f"  {name:<20} pooled: {p['mean']:+.3f}  [{p['low']:+.3f}, {p['high']:+.3f}]  (n={p['n']})")
+        lines.append(f"  {name:<34} pooled: {p['mean']:+.3f}  [{p['low']:+.3f}, {p['high']:+.3f}]  (n={p['n']})")
     return "\n".join(lines)
 
 
@@ -105,7 +111,10 @@ def run_bench(base_cfg, seeds: list[int], out: IO[str]) -> dict:
     summary = summarise(per_seed)
     report = {
         "seeds": seeds,
-        "stages": {s: {k: {m: v[m] for m in ("render_rate", "reward", "terms")} for k, v in st.items()} for s, st in per_seed.items()},
+        "stages": {
+            s: {k: {m: v[m] for m in ("render_rate", "reward", "terms", "task")} for k, v in st.items()}
+            for s, st in per_seed.items()
+        },
         "comparisons": summary,
         "wall_s": timings,
     }

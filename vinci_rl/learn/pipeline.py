@@ -34,7 +34,7 @@ class LearnConfig:
     n_train: int = 4000
     kind: str = "qwen3-vl"
     sft_steps: int = 300
-    grpo_steps: int = 40
+    grpo_steps: int = 30
     sft_recipe: Path = REPO_RECIPES / "sft_tiny_cpu.yaml"
     grpo_recipe: Path = REPO_RECIPES / "learn_tiny_cpu.yaml"
     reward: str = "default"  # the preset every evaluation reports (the GRPO recipe trains with its own vinci.reward)
@@ -171,11 +171,19 @@ def run_pipeline(cfg: LearnConfig, out: IO[str], sft_longer: bool = False) -> Le
         out.write(f"[learn] SFT continued for GRPO's wall time: {steps} more steps from the SFT checkpoint\n")
         runs["sft_longer"] = sft_stage(cfg, "sft_longer", runs["sft"].model, data, steps)
         results["sft_longer"] = eval_stage(cfg, "sft_longer", runs["sft_longer"].model, data, out)
-    stages = {name: report.stage_summary(r) for name, r in results.items()}
+    truth = ground_truths(data / "heldout.parquet")
+    stages = {name: report.stage_summary(r, truth) for name, r in results.items()}
     timings = {f"{name}_s": r.wall_s for name, r in runs.items() if r.wall_s}
     timings["total_s"] = time.monotonic() - t0
     outputs = write_reports(cfg, stages, runs, data, timings)
     return LearnRun(stages, runs, outputs)
+
+
+def ground_truths(parquet: Path) -> dict[str, str]:
+    import pandas as pd
+
+    df = pd.read_parquet(parquet, columns=["extra_info", "reward_model"])
+    return {str(e["id"]): r["ground_truth"] for e, r in zip(df.extra_info, df.reward_model)}
 
 
 def write_reports(cfg: LearnConfig, stages: dict, runs: dict[str, StageRun], data: Path, timings: dict) -> dict[str, Path]:

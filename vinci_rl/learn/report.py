@@ -15,10 +15,14 @@ from vinci_rl.report.run_report import read_jsonl
 STAGE_TITLES = {"base": "base", "sft": "SFT", "rl": "RL", "sft_longer": "SFT, trained longer"}
 
 
-def stage_summary(result) -> dict:
-    """One stage's held-out results: render rate, mean reward, the mean of every term, and per-sample values."""
+def stage_summary(result, ground_truth: dict[str, str]) -> dict:
+    """One stage's held-out results: render rate, mean reward, the mean of every reward term, the task's own
+    correctness scores (independent of the reward: does the answer get the scene right?), per-sample values."""
+    from vinci_rl.data.shapes_task import scene_scores
+
     samples = result.samples
     terms = sorted({t for s in samples for t in s.reward_terms})
+    task = {s.id: scene_scores(s.code if s.rendered else None, ground_truth[s.id]) for s in samples}
     row = result.table["overall"]
     return {
         "n": row["n"],
@@ -26,22 +30,28 @@ def stage_summary(result) -> dict:
         "format_rate": row["format_rate"],
         "reward": row.get("reward"),
         "terms": {t: float(np.mean([s.reward_terms.get(t, np.nan) for s in samples])) for t in terms},
+        "task": {k: float(np.mean([v[k] for v in task.values()])) for k in next(iter(task.values()))},
         "samples": [
-            {"id": s.id, "status": s.status, "reward": s.metrics.get("reward"), "terms": s.reward_terms, "code": s.code}
+            {"id": s.id, "status": s.status, "reward": s.metrics.get("reward"), "terms": s.reward_terms,
+             "task": task[s.id], "code": s.code}
             for s in samples
         ],
-    }
+    }  # fmt: skip
 
 
 def stage_table(stages: dict[str, dict]) -> str:
     """The table printed at the end: one row per stage."""
     terms = sorted({t for st in stages.values() for t in st["terms"]})
-    head = ["stage", "render", "reward", *terms]
-    lines = ["  ".join(f"{h:>14}" for h in head)]
+    task = ("cell_accuracy", "count_ok", "background_ok", "shape_f1")
+    head = ["stage", "render", "reward", *terms, *task]
+    width = max(len(h) for h in head) + 1
+    lines = ["".join(f"{h:>{width}}" for h in head)]
     for name, st in stages.items():
         cells = [STAGE_TITLES.get(name, name), f"{st['render_rate']:.2f}", f"{st['reward']:+.3f}"]
-        cells += [f"{st['terms'][t]:+.3f}" for t in terms]
-        lines.append("  ".join(f"{c:>14}" for c in cells))
+        cells += [f"{st['terms'][t]:+.3f}" for t in terms] + [f"{st['task'][k]:.3f}" for k in task]
+        lines.append("".join(f"{c:>{width}}" for c in cells))
+    lines.append(f"{'':>{width}}(reward terms, then the task's own correctness: share of grid cells right, right shape count,")
+    lines.append(f"{'':>{width}} right background, F1 of exactly right shapes)")
     return "\n".join(lines)
 
 

@@ -1,0 +1,53 @@
+"""The benchmark's statistics: Student t quantiles and paired confidence intervals."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from vinci_rl.learn.bench import compare, paired_ci, summarise, t_quantile
+
+
+@pytest.mark.parametrize("df, expected", [(5, 2.5706), (10, 2.2281), (30, 2.0423), (63, 1.9983), (191, 1.9725)])
+def test_t_quantile_matches_the_tables(df, expected):
+    assert t_quantile(0.975, df) == pytest.approx(expected, abs=1e-3)
+
+
+def test_paired_ci_on_known_differences():
+    a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    b = [0.0, 1.5, 2.0, 4.0, 3.5, 5.0]  # differences 1, .5, 1, 0, 1.5, 1: mean .8333, sd .5164
+    ci = paired_ci(a, b)
+    half = 2.5706 * 0.516398 / math.sqrt(6)
+    assert ci["mean"] == pytest.approx(0.833333, abs=1e-5)
+    assert ci["low"] == pytest.approx(0.833333 - half, abs=2e-3) and ci["high"] == pytest.approx(0.833333 + half, abs=2e-3)
+    assert math.isnan(paired_ci([1.0], [0.0])["low"])
+
+
+def _stage(rewards: dict[str, float], render: float) -> dict:
+    return {"render_rate": render, "reward": float(np.mean(list(rewards.values()))), "terms": {}, "task": {},
+            "samples": [{"id": k, "reward": v, "task": {"cell_accuracy": 0.5}} for k, v in rewards.items()]}  # fmt: skip
+
+
+def test_comparisons_pair_by_prompt_and_pool_over_seeds():
+    rng = np.random.default_rng(0)
+    per_seed = {}
+    for seed in (0, 1):
+        sft = {f"p{i}": float(rng.normal(-0.2, 0.3)) for i in range(64)}
+        per_seed[seed] = {
+            "base": _stage({k: -1.0 for k in sft}, 0.0),
+            "sft": _stage(sft, 1.0),
+            # listed in another order: pairing is by prompt id
+            "rl": _stage({k: sft[k] + 0.1 for k in reversed(list(sft))}, 1.0),
+        }
+    summary = summarise(per_seed)
+    # no sft_longer stage: its comparisons are left out
+    assert set(summary) == {f"{c}: {m}" for c in ("sft - base", "rl - sft") for m in ("reward", "cell_accuracy")}
+    assert summary["rl - sft: cell_accuracy"]["pooled"]["mean"] == 0.0
+    rl = summary["rl - sft: reward"]
+    assert rl["pooled"]["n"] == 128
+    assert rl["pooled"]["mean"] == pytest.approx(0.1) and rl["pooled"]["high"] - rl["pooled"]["low"] < 1e-9
+    assert summary["sft - base: reward"]["per_seed"][0]["render_rate_diff"] == 1.0
+    _, _, row = compare(per_seed[0], "sft", "base")
+    assert row["low"] > 0
