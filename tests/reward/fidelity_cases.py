@@ -6,7 +6,10 @@ the before/after table of every case through the real CLI:
 
     .venv/bin/python tests/reward/fidelity_cases.py [--out DIR]
 
-Columns: case, preset, overall, status, terms.
+Columns: case, preset, overall, status, terms. Presets named NAME+tiny run NAME with a tiny random DINOv2 (no
+weights here; the DINO numbers show the pipeline, not what DINOv2-large would say). To score with another
+checkout of the package (say, the code before a change), run it from outside the repository with PYTHONPATH
+pointing at that checkout.
 """
 
 from __future__ import annotations
@@ -302,6 +305,11 @@ def cases() -> list[Case]:
     for k, resp in fences.items():
         out.append(Case(f"fence/{k}", "svg", resp, "svg", S, sz, as_response=True))
     out.append(Case("fence/tikz", "latex", fenced("tikz", TIKZ_WIDE), "latex", TIKZ_WIDE, (900, 300), as_response=True))
+    out.append(Case("scene/gradient_only", "svg", SCENE["gradient_only"], "svg", S, sz))
+    universal = '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200"><rect x="50" y="50" width="100" height="100" fill="#888"/></svg>'
+    out.append(Case("universal/vs_scene", "svg", universal, "svg", S, sz))
+    out.append(Case("universal/vs_logo", "svg", universal, "svg", logo(), sz))
+    out.append(Case("off_canvas/all", "svg", SCENE["exact"].replace("<rect x", '<g transform="translate(300 0)"><rect x').replace("</svg>", "</g></svg>"), "svg", S, sz))
     L = logo()
     out += [
         Case("logo/exact", "svg", L, "svg", L, sz),
@@ -313,12 +321,21 @@ def cases() -> list[Case]:
         Case("logo/white", "svg", SCENE["white"], "svg", L, sz),
         Case("mermaid/exact", "mermaid", MERMAID_LR, "mermaid", MERMAID_LR, (800, 400)),
         Case("mermaid/top_down", "mermaid", MERMAID_TD, "mermaid", MERMAID_LR, (800, 400)),
-        Case("mermaid/unrelated", "mermaid", MERMAID_OTHER, "mermaid", MERMAID_LR, (800, 400)),
+        Case("mermaid/similar_flowchart", "mermaid", MERMAID_OTHER, "mermaid", MERMAID_LR, (800, 400)),
+        Case("mermaid/unrelated_pie", "mermaid", mermaid_program(800, 400, unrelated=True), "mermaid", MERMAID_LR, (800, 400)),
         Case("chart/exact", "python", CHART_EXACT, "python", CHART_EXACT, (400, 300)),
         Case("chart/drop_bar", "python", CHART_DROP_BAR, "python", CHART_EXACT, (400, 300)),
         Case("chart/recolour_series", "python", CHART_RECOLOUR, "python", CHART_EXACT, (400, 300)),
     ]
+    for preset in ("vincicoder+tiny", "coarse_fine+tiny"):
+        for k in ("white", "background_only", "one_mark", "partial", "exact"):
+            out.append(Case(f"scene/{k}", "svg", SCENE[k], "svg", S, sz, preset))
     return out
+
+
+TINY_DINO = {"model": None, "tile_size": 56, "max_tiles": 4, "dtype": "float32", "device": "cpu",
+             "config": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64,
+                        "patch_size": 14, "image_size": 56}}  # fmt: skip
 
 
 def rlrf_raster(svg: str, size: tuple[int, int]):
@@ -366,14 +383,22 @@ def build(out: Path) -> list[tuple[Case, dict[str, Path]]]:
 
 def score_cli(c: Case, files: dict[str, Path]) -> dict:
     cmd = [sys.executable, "-m", "vinci_rl", "score", "--lang", c.lang, "--code", str(files["code"]),
-           "--reference", str(files["reference"]), "--preset", c.preset, "--json"]  # fmt: skip
+           "--reference", str(files["reference"]), "--json"]  # fmt: skip
+    if c.preset.endswith("+tiny"):
+        import yaml
+
+        config = files["code"].parent / f"{c.preset}.yaml"
+        config.write_text(yaml.safe_dump({"preset": c.preset.removesuffix("+tiny"), "dino": TINY_DINO}))
+        cmd += ["--config", str(config)]
+    else:
+        cmd += ["--preset", c.preset]
     if "ground_truth" in files:
         cmd += ["--ground-truth", str(files["ground_truth"])]
     if c.as_response:
         cmd.append("--as-response")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
-        return {"overall": float("nan"), "status": "cli_error", "terms": {}, "message": proc.stderr[-300:]}
+        return {"overall": float("nan"), "status": "cli_error: " + proc.stderr.strip().splitlines()[-1][-120:], "terms": {}}
     return json.loads(proc.stdout)
 
 

@@ -244,7 +244,7 @@ def test_vincicoder_scores_an_empty_canvas_and_coarse_fine_does_not():
         v = vinci.score(fenced("svg", code), "svg", shapes())
         assert v.status == "ok" and v.terms["dino_crops"] > 0.0  # no blank check: DINO scores it (weakness kept)
         o = ours.score(fenced("svg", code), "svg", shapes())
-        assert o.status in ("blank", "no_content") and o.overall == pytest.approx(0.1)  # visual 0, format 0.1
+        assert o.status == "blank" and o.overall == pytest.approx(0.1)  # visual 0, format 0.1
         dot = outcomes[code].copy()
         dot[40:44, 60:64] = 0
         ours.renderer.outcomes["dot"] = dot

@@ -30,7 +30,7 @@ LANGS = ["svg", "html", "latex", "python", "mermaid", "smiles"]
 SIZES = {"svg": (400, 280), "html": (400, 280), "latex": (400, 280), "python": (400, 280), "mermaid": (800, 400), "smiles": (300, 300)}
 NEAR = {"mermaid": ["recolour", "relabel"], "smiles": ["one_atom", "extra_methyl"]}
 NEAR_DEFAULT = ["shift_small", "shift_large", "rescale", "recolour"]
-FAILED = ("blank", "no_content", "empty", "parse_error")
+FAILED = ("blank", "empty", "parse_error")
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +205,32 @@ def test_answers_fenced_as_models_write_them(renderers, scorers):
     tikz = F.tikz_picture(400, 280)
     latex = scorers["default"].score(F.fenced("tikz", tikz), "latex", reference(renderers, "latex", tikz, (400, 280)))
     assert latex.status == "ok" and latex.overall > 0.98
+
+
+def test_small_scenes_a_moved_or_recoloured_shape_beats_a_wrong_one(renderers, scorers):
+    """128 px scenes of one shape on an 8 x 8 grid (the size a tiny model learns on): the right shape one grid
+    unit off (12.5 %) or in another colour scores well above a different shape elsewhere, which scores above
+    the bare background."""
+    rng = np.random.RandomState(0)
+    colours = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e"]
+
+    def scene(bg: str, shape: str) -> str:
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><rect width="8" height="8" fill="{bg}"/>'
+                f"{shape}</svg>")  # fmt: skip
+
+    margins = []
+    for _ in range(8):
+        bg = ["#ffffff", "#fdf6e3", "#e8eef7"][rng.randint(3)]
+        x, y, w, h = rng.randint(0, 4), rng.randint(0, 5), rng.randint(2, 4), rng.randint(1, 3)
+        colour, other = rng.choice(colours, 2, replace=False)
+        rect = lambda x, c: f'<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{c}"/>'  # noqa: E731
+        cx, cy = (6, 6) if x + w < 5 else (1, 6)
+        programs = {"exact": scene(bg, rect(x, colour)), "moved": scene(bg, rect(x + 1, colour)),
+                    "recoloured": scene(bg, rect(x, other)),
+                    "wrong": scene(bg, f'<circle cx="{cx}" cy="{cy}" r="1" fill="{other}"/>'), "nothing": scene(bg, "")}  # fmt: skip
+        ref = reference(renderers, "svg", programs["exact"], (128, 128))
+        s = {k: r.overall for k, r in score(scorers["default"], "svg", programs, ref, programs["exact"]).items()}
+        assert s["exact"] > s["moved"] > s["wrong"] > s["nothing"] == -1.0, s
+        assert s["exact"] > s["recoloured"] > s["wrong"], s
+        margins.append(min(s["moved"], s["recoloured"]) - s["wrong"])
+    assert min(margins) > 0.3, margins

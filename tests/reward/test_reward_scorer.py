@@ -49,7 +49,7 @@ RAMP = np.repeat(np.linspace(200, 250, 128).astype(np.uint8)[None, :, None], 96,
 def test_a_render_without_content_is_a_failure(image):
     s = scorer(outcomes={"empty": image, "dot": _dot(image)})
     r = s.score(fenced("svg", "empty"), "svg", shapes())
-    assert r.status == "no_content" and r.overall == -1.0 and "no detail" in r.message
+    assert r.status == "blank" and r.overall == -1.0 and "no detail" in r.message
     dot = s.score(fenced("svg", "dot"), "svg", shapes())
     assert dot.status == "ok" and dot.overall > r.overall  # the same canvas with one mark on it
     # off: scored like any render

@@ -6,7 +6,8 @@
         result.overall, result.terms, result.status
 
 Terms (vinci_rl.reward.terms) are pure functions / picklable callable classes; the DINOv2 encoder lives in
-vinci_rl.reward.dino; presets in vinci_rl/reward/presets/.
+vinci_rl.reward.dino; presets in vinci_rl/reward/presets/: `default` and `coarse_fine` (ours), `rlrf` and
+`vincicoder` (the reference systems' released rewards, conformance-tested).
 """
 
 from vinci_rl.reward.config import TERMS, DinoConfig, LengthConfig, RewardConfig, presets

@@ -159,8 +159,8 @@ class RewardConfig:
     # in our presets: a sparse drawing on white can be near-white, and no_content_is_failure catches empty ones.
     blank_is_failure: bool = False
     # A render with no detail at all (a flat fill, a smooth gradient, a background only, an empty page) against a
-    # reference that has some counts as a render failure (status blank when it is near-white, else no_content):
-    # an empty canvas is never paid.
+    # reference that has some counts as a render failure (status blank, whatever its colour): an empty canvas is
+    # never paid.
     no_content_is_failure: bool = True
     # "reference": render and compare at the reference image's size, scaled down to max_pixels;
     # [width, height]: a fixed canvas (RLRF: [512, 512]); the render keeps the reference's aspect ratio, fitted

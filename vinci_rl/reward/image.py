@@ -152,6 +152,7 @@ def has_detail(image: np.ndarray, tol: float = 8.0, sigma: float = 2.0) -> bool:
     m = int(np.ceil(3 * sigma))
     if image.shape[0] <= 2 * m or image.shape[1] <= 2 * m:
         return bool(int(image.max()) - int(image.min()) > tol)
-    a = image.astype(np.float32)
-    diff = np.abs(a - cv2.GaussianBlur(a, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE))
-    return bool(diff[m:-m, m:-m].max() > tol)
+    image = np.ascontiguousarray(image, dtype=np.uint8)
+    blurred = cv2.GaussianBlur(image, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    diff = cv2.absdiff(image, blurred)[m:-m, m:-m]
+    return bool(cv2.minMaxLoc(diff.reshape(diff.shape[0], -1))[1] > tol)

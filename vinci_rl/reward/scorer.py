@@ -12,8 +12,8 @@ Only terms listed in `weights` are computed and reported. `length` is absent whe
 is known (the message says so), and the normalisation then runs over the remaining weights.
 
 Failures are values: no block of the target language -> status wrong_language / no_code and overall =
-failure_rewards[status]; a render failure (any render status but ok, blank when blank_is_failure, no_content
-when no_content_is_failure) ->
+failure_rewards[status]; a render failure (any render status but ok; blank for a render without any detail when
+no_content_is_failure, and for a near-white one when blank_is_failure) ->
 status = the render status and, in render_failure "overall" mode, overall = failure_rewards[status]; in
 "terms" mode the image terms take their failure values and the composite is computed. Text terms are
 always computed when they can be.
@@ -40,7 +40,6 @@ from vinci_rl.reward.terms.length import LengthReward
 from vinci_rl.reward.terms.pixel import CannyL2, PixelL2
 from vinci_rl.reward.terms.ssim import ssim, ssim_structure
 
-NO_CONTENT = "no_content"  # the render has no detail at all while the reference has some
 
 @dataclass
 class Sample:
@@ -252,14 +251,14 @@ class VisualScorer:
 
     def _check_render(self, status: str, image: np.ndarray | None, ref: np.ndarray, message: str) -> tuple[str, str, bool]:
         """(status, message, failed) after the content checks on the image as it is compared: no detail while the
-        reference has some (no_content_is_failure; status blank when it is also near-white, else no_content),
-        near-white (RLRF's blank test; a failure when blank_is_failure)."""
+        reference has some (no_content_is_failure), near-white (RLRF's blank test; a failure when blank_is_failure).
+        Both get status blank, told apart by the message."""
         cfg = self.config
         if image is None or status not in (OK, BLANK):
             return status, message, True
         near_white = is_near_white(image)
         if cfg.no_content_is_failure and not has_detail(image) and has_detail(ref):
-            return (BLANK if near_white else NO_CONTENT), "render has no detail (flat, gradient or background only)", True
+            return BLANK, "render has no detail (flat fill, gradient or background only)", True
         if near_white:
             return BLANK, "render is near-white", cfg.blank_is_failure
         return OK, message, False
