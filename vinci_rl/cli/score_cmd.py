@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reference", required=True, metavar="IMAGE", help="reference image (PNG, JPEG, ...)")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--config", metavar="YAML", help="reward YAML, or a recipe with a vinci.reward block")
-    group.add_argument("--preset", metavar="NAME", help="bundled reward preset (default, rlrf, vincicoder)")
+    group.add_argument("--preset", metavar="NAME", help="bundled reward preset (default, coarse_fine, rlrf, vincicoder)")
     parser.add_argument("--ground-truth", metavar="FILE", help="ground-truth code (enables the length term)")
     parser.add_argument("--as-response", action="store_true", help="score the file as a raw model response (no fence added)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
