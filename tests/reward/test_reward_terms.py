@@ -201,6 +201,18 @@ def test_coarse_terms_flat_table(term, pred, ref, expected):
     assert term(pred, ref) == pytest.approx(expected)
 
 
+def test_colour_prices_the_colours_the_standardised_terms_ignore():
+    from vinci_rl.reward.terms.colour import ColourTerm, mean_delta_e
+
+    cream = shapes()
+    cream[np.all(cream == 255, axis=2)] = (253, 246, 227)
+    assert ColourTerm()(cream, cream) == pytest.approx(1.0)
+    assert pixel_coarse(shapes(), cream) > 0.99  # the standardised term barely sees the background
+    wrong_background = ColourTerm()(shapes(), cream)
+    assert wrong_background == pytest.approx(1 - 2 * mean_delta_e(shapes(), cream) / 25) and wrong_background < 0.9
+    assert ColourTerm()(shapes(color=(30, 160, 40)), shapes()) < 1.0
+
+
 @pytest.mark.parametrize(
     "pred_len,gt_len,floor_ratio,floor_penalty,expected",
     [

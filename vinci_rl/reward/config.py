@@ -27,6 +27,7 @@ TERM_FLOORS: dict[str, float] = {
     "ssim_structure": -1.0,
     "shape": -1.0,
     "pixel_coarse": -1.0,
+    "colour": -1.0,
     "dino_coarse": 0.0,
     "dino_fine": 0.0,
     "dino_crops": 0.0,
@@ -38,7 +39,7 @@ TERM_FLOORS: dict[str, float] = {
 TERMS = tuple(TERM_FLOORS)
 # Terms computed from the render; the others (length, format) only need the text.
 IMAGE_TERMS = frozenset(
-    {"pixel_l2", "canny_l2", "ssim", "ssim_structure", "shape", "pixel_coarse", "lpips", "dreamsim"}
+    {"pixel_l2", "canny_l2", "ssim", "ssim_structure", "shape", "pixel_coarse", "colour", "lpips", "dreamsim"}
 ) | frozenset({"dino_coarse", "dino_fine", "dino_crops"})
 DINO_TERMS = frozenset({"dino_coarse", "dino_fine", "dino_crops"})
 

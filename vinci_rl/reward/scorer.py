@@ -34,6 +34,7 @@ from vinci_rl.reward.config import DINO_TERMS, IMAGE_TERMS, RewardConfig
 from vinci_rl.reward.extract import OK, extract_code
 from vinci_rl.reward.image import ImageLike, align, fit_size, has_detail, pad_to, resize, scoring_size, to_rgb
 from vinci_rl.reward.terms.coarse import PixelCoarse, ShapeOverlap
+from vinci_rl.reward.terms.colour import ColourTerm
 from vinci_rl.reward.terms.dino import coarse_fine, crops_mean
 from vinci_rl.reward.terms.format import FormatReward
 from vinci_rl.reward.terms.length import LengthReward
@@ -114,6 +115,7 @@ class VisualScorer:
             "ssim_structure": ssim_structure,
             "shape": ShapeOverlap(),
             "pixel_coarse": PixelCoarse(),
+            "colour": ColourTerm(),
         }
         self._image_terms: dict[str, Any] = {}
         for name in cfg.weights:
