@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sft": ("vinci_rl.cli.sft_cmd", "stage-1 SFT with verl's SFT trainer; writes a loadable model directory"),
     "train": ("vinci_rl.cli.train_cmd", "run verl's GRPO trainer on a recipe"),
     "workers": ("vinci_rl.cli.workers_cmd", "run the reward pool on a Ray cluster: start | status | scale | stop"),
+    "drill": ("vinci_rl.cli.drill_cmd", "drill a real multi-node Ray cluster: submit, scale, node loss, resume"),
     "bench": ("vinci_rl.cli.bench_cmd", "benchmarks: `bench reward` compares reward scoring paths (samples/s)"),
     "demo": ("vinci_rl.cli.demo_cmd", "the whole CPU demo: tiny VLM, sample data, GRPO steps, report"),
 }

@@ -36,12 +36,14 @@ def head_node_id() -> str | None:
 
 
 def head_scheduling() -> Any:
-    """Soft affinity to the head node (None when it cannot be found): for actors that hold no resources but
-    must survive the loss of any worker node."""
+    """Affinity to the head node (None when it cannot be found): for actors that hold no resources but must
+    survive the loss of any worker node. Hard, not soft: Ray treats a head whose CPUs are all allocated as
+    unavailable even for an actor that asks for none, and a soft affinity then spreads it to any node — a reward
+    node included (seen in the cluster drill)."""
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     head = head_node_id()
-    return NodeAffinitySchedulingStrategy(node_id=head, soft=True) if head else None
+    return NodeAffinitySchedulingStrategy(node_id=head, soft=False) if head else None
 
 
 def pool_resource(cfg: Any) -> str | None:
