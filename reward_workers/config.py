@@ -118,6 +118,13 @@ def load_blocks(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
         raise ValueError(f"{path}: invalid YAML: {e}") from e
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping at the top level")
+    if "defaults" in raw:  # a recipe: its vinci block may come (partly) from the configs it composes on
+        from omegaconf import OmegaConf
+
+        from vinci_rl.train.recipe import compose_recipe
+
+        vinci = OmegaConf.to_container(compose_recipe(path).get("vinci") or OmegaConf.create({}), resolve=True)
+        return dict(vinci.get("pool") or {}), dict(vinci.get("reward") or {})
     if "vinci" in raw:
         vinci = raw.get("vinci") or {}
         return dict(vinci.get("pool") or {}), dict(vinci.get("reward") or {})

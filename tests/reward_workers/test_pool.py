@@ -153,3 +153,44 @@ def test_hung_render_gets_timeout_status_not_a_hung_step(make_pool):
     metrics = client.metrics()
     assert metrics["reward_pool/timeouts"] == 1 and metrics["reward_pool/fail_rate/timeout"] == pytest.approx(0.25)
     assert ray.get(handle.status.remote())["workers"][0]["restarts"] == 1
+
+
+def test_a_worker_that_dies_while_starting_is_restarted_not_given_up(make_pool):
+    """What a reward node lost while a replacement was being placed on it looks like to the pool: the worker dies
+    before it is ready. It must be started again (and wait for capacity), never marked failed for good."""
+    # 3 reward_cpu per worker on a cluster of 4: the second worker stays pending, like a replacement with no node left
+    cfg, handle = make_pool(reward=FAST_REWARD, size=2, resource="reward_cpu", resource_per_worker=3, wait=False)
+    assert ray.get(handle.wait_ready.remote(1, 240)) == 1
+    pending = next(w for w in ray.get(handle.status.remote())["workers"] if w["state"] == "starting")["worker_id"]
+    ray.kill(ray.get(handle.worker_handles.remote())[pending], no_restart=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        worker = ray.get(handle.status.remote())["workers"][pending]
+        if worker["restarts"] >= 1:
+            break
+        time.sleep(0.2)
+    assert worker["state"] == "starting" and worker["restarts"] >= 1 and "died while starting" in worker["error"], worker
+    history = [h for h in ray.get(handle.history.remote()) if h["worker_id"] == pending]
+    assert history[0]["end"] == "start_failed" and history[-1]["end"] is None and len(history) >= 2
+    # (capacity coming back when a node rejoins is the cluster drill's: tests/cluster/test_cluster_drill.py)
+
+
+def test_a_worker_whose_constructor_raises_is_failed_and_samples_still_get_a_result(make_pool):
+    bad = {"weights": {"dino_coarse": 1.0}, "dino": {"model": "/nonexistent/dinov2"}}
+    cfg, handle = make_pool(reward=bad, size=1, resource="reward_cpu")
+    status = ray.get(handle.status.remote())
+    assert status["workers"][0]["state"] == "failed" and status["workers"][0]["restarts"] == 0
+    assert "nonexistent" in status["workers"][0]["error"]
+    client = PoolClient(cfg, bad, handle=handle)
+    out = ray.get(client.handle.score.remote(client.request(fenced("svg", svg("red")), "svg", reference())), timeout=60)
+    assert out["status"] == "worker_failure" and "no worker could start" in out["message"]
+
+
+def test_a_job_with_another_reward_config_is_refused_naming_both(make_pool):
+    from reward_workers.deployment import PoolConfigMismatch
+
+    cfg, handle = make_pool(reward=FAST_REWARD, size=1, resource="reward_cpu")
+    PoolClient(cfg, dict(FAST_REWARD), handle=handle)  # the same config (a copy) is accepted
+    other = {**FAST_REWARD, "weights": {"pixel_l2": 1.0, "format": 0.5}}
+    with pytest.raises(PoolConfigMismatch, match=r"weights: pool has .*'format': 0\.1.*this job has .*'format': 0\.5.*vinci\.pool\.name"):
+        PoolClient(cfg, other, handle=handle)

@@ -53,6 +53,14 @@ def is_auth_error(exc: BaseException) -> bool:
     return False
 
 
+def _reload_ray_config() -> None:
+    """Ray reads RAY_AUTH_MODE into its config when it is imported; re-read it (and the token) after setting it."""
+    from ray._raylet import AuthenticationTokenLoader, Config
+
+    Config.initialize("")
+    AuthenticationTokenLoader.instance().reset_cache()
+
+
 def connect(address: str, namespace: str | None = None, **kwargs) -> None:
     """ray.init to an existing cluster with token handling; an auth refusal raises ConnectionError saying what
     to set. A no-op when this process is already connected."""
@@ -60,7 +68,8 @@ def connect(address: str, namespace: str | None = None, **kwargs) -> None:
 
     if ray.is_initialized():
         return
-    enable_token_mode_if_token_given()
+    if "RAY_AUTH_MODE" not in os.environ and enable_token_mode_if_token_given():
+        _reload_ray_config()
     try:
         ray.init(address=address, namespace=namespace, **kwargs)
     except Exception as e:

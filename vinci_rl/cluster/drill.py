@@ -187,9 +187,9 @@ class Drill:
                  f"{status.get('ready')}/{status.get('size')} ready after {took:.1f} s")  # fmt: skip
 
     def probe_well_formed(self) -> None:
-        from omegaconf import OmegaConf
+        from reward_workers.config import load_blocks
 
-        reward = OmegaConf.to_container(OmegaConf.load(REPO / RECIPE).vinci.reward, resolve=True)
+        _, reward = load_blocks(REPO / RECIPE)
         requests = ground_truth_requests(self.data / "train.parquet") + ground_truth_requests(self.data / "val.parquet")
         self.rec.probe = score_through_pool(self.watch, requests, reward)
         stats = self.watch.call("worker_stats") or []

@@ -27,9 +27,15 @@ def _init(self, project_name: str, experiment_name: str) -> None:
     self.fp = open(self.filepath, "ab", buffering=0)
 
 
+_verl_init = None  # verl's own __init__, kept for the test that shows the bug
+
+
 def apply() -> None:
+    global _verl_init
     from verl.utils.tracking import FileLogger
 
+    if FileLogger.__init__ is not _init:
+        _verl_init = FileLogger.__init__
     FileLogger.__init__ = _init
 
 
