@@ -24,7 +24,7 @@ from pathlib import Path
 
 from vinci_rl.cli import CliError
 
-BENCHES = ("reward", "schedule", "learn")
+BENCHES = ("reward", "schedule", "learn", "soak")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--steps", type=int, default=5, help="schedule: GRPO steps per run (default 5)")
     parser.add_argument("--run-dir", type=Path, help="schedule / learn: where runs go (default runs/bench-<name>)")
+    parser.add_argument("--soak-samples", type=int, default=10_000, help="soak: samples in all (default 10000)")
     parser.add_argument("--seeds", type=int, default=3, help="learn: seeds 0..N-1 (default 3)")
     parser.add_argument("--sft-steps", type=int, help="learn: SFT steps (default: the demo's)")
     parser.add_argument("--grpo-steps", type=int, help="learn: GRPO steps (default: the demo's)")
@@ -49,6 +50,14 @@ def run(args: argparse.Namespace) -> int:
     args.run_dir = (args.run_dir or Path(f"runs/bench-{args.bench}")).resolve()
     if args.bench == "schedule":
         return _run_schedule(args)
+    if args.bench == "soak":  # reward_workers/bench/soak.py: >= 10,000 mixed samples through the pool, RSS over time
+        from reward_workers.bench.soak import format_report, run_soak
+
+        report = run_soak(args.soak_samples, workers=2, seed=args.seed, quiet=args.quiet)
+        print(format_report(report), flush=True)
+        if args.json:
+            print(json.dumps(report), flush=True)
+        return 0 if report["lost"] == 0 else 1
     if args.bench == "learn":
         return _run_learn(args)
     from reward_workers.bench.corpus import LANGUAGES
