@@ -165,8 +165,10 @@ class Drill:
         self.scale_mid_job()
         self.probe_well_formed()
         self._wait_step("drill-job-a", self.cfg.stop_after)
+        t_stop = time.monotonic()
         self.jobs.stop("drill-job-a")
         state = self.jobs.wait("drill-job-a", timeout_s=180)
+        self.rec.timings["job_a_stop_s"] = round(time.monotonic() - t_stop, 1)
         steps = logged_steps(self.run_dir / "metrics.jsonl")
         self.rec.jobs["drill-job-a"].update(state=state, steps_logged=steps, log=self._save_log("drill-job-a"))
         for name in ("metrics.jsonl", "samples.jsonl"):  # what job A left, to compare with the resumed files
@@ -210,7 +212,9 @@ class Drill:
         resumed = int(found[-1].group(2) or 0)
         self.rec.jobs["drill-job-b"]["resumed_at_step"] = resumed
         self._wait_step("drill-job-b", resumed + 1)
-        self.rec.jobs["drill-job-b"]["first_step_logged_s"] = self._t()
+        b = self.rec.jobs["drill-job-b"]
+        b["first_step_logged_s"] = self._t()
+        self.rec.timings["job_b_resume_to_first_step_s"] = round(b["first_step_logged_s"] - b["submitted_at_s"], 1)
         self.node_loss()
         state = self.jobs.wait("drill-job-b", timeout_s=self.cfg.job_timeout_s)
         self.rec.jobs["drill-job-b"].update(state=state, log=self._save_log("drill-job-b"))

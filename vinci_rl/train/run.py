@@ -21,7 +21,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from vinci_rl.cluster.placement import TRAINER_NODE_RESOURCE
-from vinci_rl.cpu import activate_cpu_env, machine_has_gpu
+from vinci_rl.cpu import activate_cpu_env, decide_device  # noqa: F401  (decide_device: part of this module's API)
 from vinci_rl.train.recipe import RecipeError
 from vinci_rl.train.trainer import RUN_DIR_ENV
 
@@ -53,15 +53,6 @@ def resolve_paths(cfg: DictConfig, keys: tuple[str, ...] = PATH_KEYS) -> None:
             value = OmegaConf.select(cfg, key)
             if value is not None:
                 OmegaConf.update(cfg, key, _absolutize(value, key))
-
-
-def decide_device(device: str, address: str | None) -> str:
-    """'cpu' or 'gpu'. auto: cpu when training on an embedded local cluster of a machine without a GPU."""
-    if device != "auto":
-        return device
-    if address is None and not machine_has_gpu():
-        return "cpu"
-    return "gpu"
 
 
 def prepare(cfg: DictConfig, run_dir: Path, device: str, address: str | None, path_keys: tuple[str, ...] = PATH_KEYS) -> dict[str, str]:
