@@ -31,6 +31,7 @@ def head(tmp_path_factory):
     finally:
         cluster.shutdown(grace_s=5)
         assert not cluster.pids()
+        cluster.remove_node_dirs()
 
 
 def _no_auth_env() -> dict:

@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "or $VINCI_RL_RUNS/<name>-<time>; inside a Ray job ~/vinci-rl-runs/...); an existing one is resumed",
     )
     parser.add_argument("--check", action="store_true", help="compose and validate the recipe, then exit")
+    parser.add_argument("--verbose", action="store_true", help="show verl's full output instead of one line per step")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from omegaconf import OmegaConf
 
+    from reward_workers.deployment import PoolConfigMismatch
     from vinci_rl.cluster.placement import PlacementError
     from vinci_rl.cluster.resume import resume
     from vinci_rl.cluster.run_folder import RunFolderError
@@ -59,9 +61,12 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(e)) from e
     OmegaConf.save(cfg, run_dir / "config.yaml")
     print(f"vinci-rl train: device={device} run_dir={run_dir}; {plan.describe()}", flush=True)
+    from vinci_rl.train.console import run_quietly
+
+    steps = cfg.trainer.get("total_training_steps")
     try:
-        training.train(cfg, env)
-    except (RecipeError, PlacementError, RunFolderError, ConnectionError) as e:
+        run_quietly(lambda: training.train(cfg, env), run_dir, steps, "grpo", args.verbose)
+    except (RecipeError, PlacementError, RunFolderError, PoolConfigMismatch, ConnectionError) as e:
         raise CliError(str(e)) from e
     print(f"vinci-rl train: done; metrics in {run_dir / 'metrics.jsonl'}")
     return 0

@@ -291,4 +291,6 @@ class Drill:
             self.rec.errors.append(f"shutdown: {e}")
         self.rec.leftover_pids = sorted(self.cluster.pids())
         self.rec.timings["cluster_stop_s"] = round(time.monotonic() - t, 1)
+        if not self.rec.errors and not self.rec.leftover_pids:  # Ray's session logs are kept when something failed
+            self.cluster.remove_node_dirs()
         self.say(f"stopped the cluster's {len(self.rec.signalled_pids)} processes; left: {self.rec.leftover_pids}")

@@ -73,6 +73,19 @@ def attach(cfg: DictConfig, address: str, run_env: dict[str, str]):
     env = task_runner_env(cfg, run_env)
     auth.connect(address, **kwargs)
     placement.check_reward_nodes(placement.pool_resource(cfg))
+    _check_running_pool(cfg)
     run_folder.check_visible_on_trainer_nodes(run_env[RUN_DIR_ENV])
     # A fresh actor class (not .options()): run_ppo may call .options() on it again.
     return ray.remote(runtime_env={"env_vars": env})(TaskRunnerV1.__ray_actor_class__)
+
+
+def _check_running_pool(cfg: DictConfig) -> None:
+    """A pool of this name already running with another reward config is refused before anything starts."""
+    from reward_workers.config import PoolConfig
+    from reward_workers.deployment import check_reward_config, find_pool
+
+    vinci = OmegaConf.to_container(cfg.vinci, resolve=True) if cfg.get("vinci") else {}
+    pool = PoolConfig.from_dict(vinci.get("pool") or {})
+    handle = find_pool(pool) if pool.enabled else None
+    if handle is not None:
+        check_reward_config(handle, pool, vinci.get("reward") or {})

@@ -26,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -103,6 +104,13 @@ class LocalCluster:
             self.token_path.write_text(secrets.token_hex(32))
             self.token_path.chmod(0o600)
         self.extra_env = dict(extra_env or {})
+        # Ray's unix sockets live under each node's temp dir and their paths may not exceed 107 bytes: the nodes'
+        # temp dirs go to a short path (linked from root/nodes), whatever root is.
+        self.temp_base = Path(tempfile.gettempdir()) / f"vrc-{self.id}"
+        self.temp_base.mkdir(parents=True, exist_ok=True)
+        link = self.root / "nodes"
+        if not link.exists():
+            link.symlink_to(self.temp_base)
         self.nodes: dict[str, Node] = {}
         self.gcs_address = ""
         self.dashboard_url = ""
@@ -165,7 +173,7 @@ class LocalCluster:
 
     def _start(self, name: str, args: list[str], num_cpus: int, num_gpus: int, resources: dict,
                object_store_mb: int) -> Node:  # fmt: skip
-        temp_dir = self.root / name
+        temp_dir = self.temp_base / name
         args = [*args, "--num-cpus", str(num_cpus), "--num-gpus", str(num_gpus),
                 "--object-store-memory", str(object_store_mb * 1024 * 1024)]  # fmt: skip
         if resources:
@@ -251,7 +259,7 @@ class LocalCluster:
                 pass
         return pids
 
-    def shutdown(self, grace_s: float = 15.0) -> list[int]:
+    def shutdown(self, grace_s: float = 5.0) -> list[int]:
         """Stop every process of the cluster: SIGTERM, then SIGKILL what is left after grace_s. Only processes
         carrying this cluster's tag are signalled. Returns the PIDs signalled."""
         prefix = f"{self.id}/"
@@ -270,5 +278,9 @@ class LocalCluster:
             raise ClusterError(f"processes of cluster {self.id} still alive after SIGKILL: {sorted(left)}")
         return sorted(set(signalled))
 
-    def remove_files(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+    def remove_node_dirs(self) -> None:
+        """Delete the nodes' temp dirs (Ray's session logs, spilled objects); only once the cluster is stopped."""
+        if self.pids():
+            raise ClusterError(f"cluster {self.id} still runs")
+        shutil.rmtree(self.temp_base, ignore_errors=True)
+        (self.root / "nodes").unlink(missing_ok=True)
