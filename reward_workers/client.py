@@ -120,7 +120,10 @@ class PoolScoringBackend:
     """The `vinci` reward manager's backend when vinci.pool.enabled: each sample goes to the pool."""
 
     def __init__(self, pool_cfg: PoolConfig, reward_config: dict):
+        from vinci_rl.reward.config import RewardConfig
+
         self.client = PoolClient(pool_cfg, reward_config)
+        self.length_unit = RewardConfig.from_dict(reward_config, source="recipe vinci.reward").length.unit
 
     @property
     def term_names(self) -> list[str]:
@@ -131,7 +134,8 @@ class PoolScoringBackend:
         return self.client.failure_reward
 
     async def score(self, response: str, inputs: Any) -> Any:
-        return await self.client.score(response, inputs.language, inputs.reference, inputs.ground_truth, inputs.gt_tokens)
+        gt_length = inputs.gt_length(self.length_unit)
+        return await self.client.score(response, inputs.language, inputs.reference, inputs.ground_truth, gt_length)
 
 
 _metrics_handles: dict[tuple[str, str], Any] = {}
