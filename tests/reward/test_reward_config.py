@@ -86,7 +86,7 @@ def test_dino_preset_settings(name):
 def test_default_needs_no_dino_weights():
     c = RewardConfig()
     assert not {"dino_coarse", "dino_fine", "dino_crops"} & set(c.weights)
-    assert {"pixel_l2", "canny_l2", "ssim_structure", "shape", "pixel_coarse", "length", "format"} == set(c.weights)
+    assert {"pixel_l2", "canny_l2", "ssim_structure", "shape", "pixel_coarse", "colour", "length", "format"} == set(c.weights)
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,7 @@ def test_identical_code_scores_one(files):
     out = one_json(cli("--lang", "svg", "--code", files / "same.svg", "--reference", files / "ref.png", "--json"))
     assert out["status"] == "ok" and out["overall"] == pytest.approx(1.0, abs=1e-6)
     # default preset: no DINO; length needs a ground truth
-    assert set(out["terms"]) == {"pixel_l2", "canny_l2", "ssim_structure", "shape", "pixel_coarse", "format"}
+    assert set(out["terms"]) == {"pixel_l2", "canny_l2", "ssim_structure", "shape", "pixel_coarse", "colour", "format"}
     assert "length skipped" in out["message"]
 
 

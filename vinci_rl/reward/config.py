@@ -140,6 +140,7 @@ class RewardConfig:
             "ssim_structure": 0.5,
             "shape": 1.0,
             "pixel_coarse": 1.0,
+            "colour": 0.5,
             "length": 0.1,
             "format": 0.1,
         }
