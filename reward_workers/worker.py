@@ -26,17 +26,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from reward_workers.results import REWARD_ERROR, failure_result, result_dict
+from vinci_rl.languages import LANGUAGES
 
 logger = logging.getLogger(__name__)
 
 # Tiny programs that start each renderer's backend (browser, forkserver, TeX) when a worker starts.
-WARMUP_PROGRAMS = {
-    "svg": '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4"><rect width="2" height="2"/></svg>',
-    "html": "<html><body><div style='width:8px;height:8px;background:#000'></div></body></html>",
-    "python": "import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.show()",
-    "latex": "\\begin{tikzpicture}\\draw (0,0) -- (1,1);\\end{tikzpicture}",
-    "smiles": "CCO",
-}
+WARMUP_PROGRAMS = {name: lang.warmup for name, lang in LANGUAGES.items()}  # the language table's
 
 
 def rss_bytes(pid: int, children: bool = True) -> int:

@@ -14,10 +14,11 @@ from data_helpers import BLUE_CIRCLE, GREEN_BOTH, RED_RECT, decode, picture, png
 from vinci_rl.cli import main
 from vinci_rl.data import filters
 from vinci_rl.data.prepare import PrepareConfig, prepare
-from vinci_rl.data.rows import PROMPT_TEMPLATES, check_template
+from vinci_rl.data.rows import COLUMNS, PROMPT_TEMPLATES, check_template
 from vinci_rl.data.sources import Columns, InputError
 
-ROW_KEYS = ["data_source", "prompt", "images", "ability", "reward_model", "extra_info"]
+# The schema's columns, `messages` (verl's SFT column) included: a list kept here had drifted from the schema.
+ROW_KEYS = list(COLUMNS)
 
 
 def run_prepare(data_renderer, source, out, **kw):

@@ -28,9 +28,26 @@ class CliError(Exception):
     """A user error: printed as one line naming the bad file/field/value, exit status 2."""
 
 
+def cli_language(value: str, flag: str = "--lang") -> str:
+    """A language as a user types it ('SVG', 'tikz') -> its key, read the way prepare reads a language column."""
+    from vinci_rl.languages import LANGUAGES, NAMES, normalize
+
+    key = normalize(value)
+    if key not in LANGUAGES:
+        raise CliError(f"{flag}: unknown language {value!r}; known: {', '.join(NAMES)}")
+    return key
+
+
 def main(argv: list[str] | None = None) -> int:
+    import vinci_rl
+
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="vinci-rl", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="vinci-rl",
+        description=vinci_rl.__doc__.strip().removeprefix("vinci-rl: "),
+        epilog="`vinci-rl COMMAND --help` lists a command's flags.",
+    )
+    parser.add_argument("--version", action="version", version=f"vinci-rl {vinci_rl.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)

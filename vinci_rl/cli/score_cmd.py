@@ -17,11 +17,11 @@ import json
 import sys
 from pathlib import Path
 
-from vinci_rl.cli import CliError
+from vinci_rl.cli import CliError, cli_language
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lang", required=True, help="target language of the task (svg, html, latex, python, smiles, ...)")
+    parser.add_argument("--lang", required=True, help="target language of the task, any case (svg, html, latex, python, smiles, mermaid)")
     parser.add_argument("--code", required=True, metavar="FILE", help="file with the code or the model response ('-' = stdin)")
     parser.add_argument("--reference", required=True, metavar="IMAGE", help="reference image (PNG, JPEG, ...)")
     group = parser.add_mutually_exclusive_group()
@@ -33,14 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vinci_rl.data.rows import answer_text
     from vinci_rl.reward.config import RewardConfig, presets
     from vinci_rl.reward.image import to_rgb
 
     response = _read_text(args.code, "--code")
     ground_truth = _read_text(args.ground_truth, "--ground-truth") if args.ground_truth else None
-    languages = _languages()
-    if args.lang not in languages:
-        raise CliError(f"--lang: unknown language {args.lang!r}; known: {', '.join(languages)}")
+    lang = cli_language(args.lang)
     try:
         reference = to_rgb(Path(args.reference))
     except (ValueError, TypeError) as e:
@@ -57,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise CliError(str(e)) from e
     if not args.as_response and "```" not in response:
-        response = f"```{args.lang}\n{response}\n```"
+        response = answer_text(lang, response)
 
     from vinci_rl.reward.scorer import VisualScorer
 
@@ -65,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.redirect_stdout(sys.stderr):
         try:
             with VisualScorer(config) as scorer:
-                result = scorer.score(response, args.lang, reference, ground_truth=ground_truth)
+                result = scorer.score(response, lang, reference, ground_truth=ground_truth)
         except (ValueError, RuntimeError) as e:  # config problems found at scoring time (weights path, tokenizer)
             raise CliError(str(e)) from e
     if args.json:
@@ -85,12 +84,6 @@ def _read_text(path: str, flag: str) -> str:
         return p.read_text()
     except (OSError, UnicodeDecodeError) as e:
         raise CliError(f"{flag}: cannot read {p}: {e}") from e
-
-
-def _languages() -> tuple[str, ...]:
-    from vinci_rl.render import LANGUAGES
-
-    return tuple(LANGUAGES)
 
 
 def _table(result, weights: dict[str, float]) -> str:

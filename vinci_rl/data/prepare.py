@@ -4,11 +4,17 @@
     summary = prepare(PrepareConfig(source="pairs/", out_dir="runs/data", tokenizer="Qwen/...", val=0.1))
 
 Steps per record (the first failed check is the record's one reason, see filters.REASONS):
-read -> language / code present -> ground-truth token length in bounds -> duplicate code -> render the ground
-truth (always for code-only records; for pairs unless render_check=False) -> near-white -> colour entropy ->
-duplicate image -> kept. Kept rows are split train / val (seeded) and written as `<split_name>.parquet` and
-`val.parquet`; rejected records go to `rejected.jsonl` ({"id", "reason", "detail", "source", "language"}) and
-the summary (`summary.json`, also printed) counts every reason, zeros included.
+read -> language / code present, the code not another language's (its signature) -> ground-truth token length
+in bounds -> duplicate code -> render the ground truth (always for code-only records; for pairs unless
+render_check=False) -> near-white -> colour entropy -> duplicate image -> kept. Kept rows are split train / val
+(seeded) and written as `<split_name>.parquet` and `val.parquet`; rejected records go to `rejected.jsonl`
+({"id", "reason", "detail", "source", "language"}); kept rows whose image was rendered from their code, or whose
+language the data named by another name ('tikz' -> latex), go to `changes.jsonl` ({"id", "change", "detail"});
+the summary (`summary.json`, also printed) counts every reason (zeros included) and every change.
+
+The output directory is written whole: files an earlier `prepare` wrote there and this run does not (a
+`val.parquet` of a run with --val) are removed, and a parquet file prepare did not write is refused, so a
+stale split can never sit beside the new one. A split that cannot be honoured (--val 50 of 12 rows) is an error.
 """
 
 from __future__ import annotations
@@ -24,11 +30,15 @@ import numpy as np
 from tqdm import tqdm
 
 from vinci_rl.data import filters
-from vinci_rl.data.rows import FENCE, PROMPT_TEMPLATE, PROMPT_TEMPLATES, check_template, make_row
+from vinci_rl.data.rows import PROMPT_TEMPLATE, PROMPT_TEMPLATES, check_template, make_row, write_rows
 from vinci_rl.data.sources import Columns, Record, read_records, write_jsonl
+from vinci_rl.languages import LANGUAGES, NAMES, looks_like, normalize, reads_as
 
 # Reference images larger than this are rendered at a scaled-down size for the render check only.
 CHECK_MAX_PIXELS = 512 * 512
+REJECTED, CHANGES, SUMMARY = "rejected.jsonl", "changes.jsonl", "summary.json"  # besides the split files
+IMAGE_RENDERED = "image_rendered"  # a kept row whose image was rendered from its code (no image was given)
+LANGUAGE_RELABELLED = "language_relabelled"  # a kept row whose language the data gave by another name
 
 
 @dataclass
@@ -68,24 +78,26 @@ class PrepareConfig:
         return self.templates.get(language) or self.templates.get("default") or PROMPT_TEMPLATES.get(language, PROMPT_TEMPLATE)
 
     def validate(self) -> None:
-        from vinci_rl.data.sources import normalize_language
-
         if self.lang is not None:
-            self.lang = normalize_language(self.lang)
-            if self.lang not in FENCE:
-                raise ValueError(f"unknown language {self.lang!r}; known: {', '.join(FENCE)}")
+            self.lang = normalize(self.lang)
+            if self.lang not in LANGUAGES:
+                raise ValueError(f"unknown language {self.lang!r}; known: {', '.join(NAMES)}")
         for lang, template in self.templates.items():
             check_template(template, f"prompt template for {lang!r}")
         if (self.min_tokens is not None or self.max_tokens is not None) and not self.tokenizer:
             raise ValueError("token bounds (min_tokens / max_tokens) need a tokenizer to count ground-truth tokens")
         if self.min_tokens is not None and self.max_tokens is not None and self.min_tokens > self.max_tokens:
             raise ValueError(f"min_tokens {self.min_tokens} > max_tokens {self.max_tokens}")
-        if self.val < 0:
-            raise ValueError(f"val must be >= 0 (a fraction < 1 or a row count), got {self.val}")
+        if self.val < 0 or (self.val >= 1 and self.val != int(self.val)):
+            raise ValueError(f"val must be a fraction in [0, 1) or a whole row count, got {self.val}")
         if self.split_name == "val" and self.val:
             raise ValueError("split_name 'val' clashes with the validation split")
         if self.size[0] <= 0 or self.size[1] <= 0:
             raise ValueError(f"size must be positive, got {self.size}")
+
+    def split_files(self) -> list[str]:
+        """The parquet files this configuration writes."""
+        return [f"{self.split_name}.parquet"] + (["val.parquet"] if self.val else [])
 
 
 @dataclass
@@ -97,6 +109,10 @@ class PrepareSummary:
     per_language: dict[str, int] = field(default_factory=dict)  # kept rows per language
     rejected: dict[str, int] = field(default_factory=lambda: {r: 0 for r in filters.REASONS})
     rejected_rows: list[dict] = field(default_factory=list)  # {"id", "reason", "detail", "source", "language"}
+    synthesised: int = 0  # kept rows whose image was rendered from their code
+    relabelled: int = 0  # kept rows whose language the data gave by another name
+    changed_rows: list[dict] = field(default_factory=list)  # {"id", "change", "detail"}
+    removed: list[str] = field(default_factory=list)  # an earlier run's outputs that this run does not write
     gt_tokens: dict[str, float] = field(default_factory=dict)  # min / mean / max over kept rows (tokenizer given)
     elapsed_s: float = 0.0
 
@@ -112,6 +128,10 @@ class PrepareSummary:
         if self.gt_tokens:
             t = self.gt_tokens
             lines.append(f"  ground-truth tokens: min {t['min']:.0f}, mean {t['mean']:.1f}, max {t['max']:.0f}")
+        lines.append(f"  images rendered from code {self.synthesised}, languages relabelled {self.relabelled}: "
+                     f"{self.outputs.get('changes', '')}")
+        if self.removed:
+            lines.append(f"  removed an earlier run's {', '.join(self.removed)}")
         counts = ", ".join(f"{k} {v}" for k, v in self.rejected.items())
         lines.append(f"  rejected {sum(self.rejected.values())}: {counts}")
         for bad in self.rejected_rows[:max_bad_rows]:
@@ -171,10 +191,14 @@ class _Checker:
         self.ids.add(rec.id)
         if not rec.language:
             raise _Rejected(filters.BAD_INPUT, "no language (unknown file extension or empty language cell); give --lang")
-        if rec.language not in FENCE:
-            raise _Rejected(filters.BAD_INPUT, f"unknown language {rec.language!r}; known: {', '.join(FENCE)}")
+        if rec.language not in LANGUAGES:
+            raise _Rejected(filters.BAD_INPUT, f"unknown language {rec.language!r}; known: {', '.join(NAMES)}")
         if not rec.code or not rec.code.strip():
             raise _Rejected(filters.BAD_INPUT, "empty ground-truth code")
+        other = reads_as(rec.code)
+        if other not in (None, rec.language) and not looks_like(rec.language, rec.code):
+            named = f"{rec.label!r} ({rec.language})" if rec.label else repr(rec.language)
+            raise _Rejected(filters.BAD_INPUT, f"labelled {named} but the code starts like {other}")
         gt_tokens = self.count(rec.code) if self.count else None
         if gt_tokens is not None and not filters.tokens_in_bounds(gt_tokens, cfg.min_tokens, cfg.max_tokens):
             bounds = f"[{cfg.min_tokens}, {cfg.max_tokens}]"
@@ -201,13 +225,50 @@ class _Checker:
         return image, gt_tokens
 
 
-def _split(n: int, val: float, seed: int) -> set[int]:
-    """Indices (of n kept rows) that go to the validation split."""
+def _split(n: int, val: float, seed: int, split_name: str = "train") -> set[int]:
+    """Indices (of n kept rows) that go to the validation split; ValueError when the split cannot be honoured."""
     if not val or n == 0:
         return set()
-    k = int(round(val * n)) if val < 1 else int(val)
-    k = min(max(k, 1), n - 1) if n > 1 else 0
+    if n < 2:
+        raise ValueError(f"val {val:g}: cannot split {n} kept row into {split_name} and val; nothing written")
+    if val >= 1 and int(val) >= n:
+        raise ValueError(
+            f"val {val:g} asks for {int(val)} validation rows, but only {n} rows were kept (at least one must stay "
+            f"in {split_name}); nothing written"
+        )
+    k = int(val) if val >= 1 else min(max(int(round(val * n)), 1), n - 1)
     return set(random.Random(seed).sample(range(n), k))
+
+
+def _earlier_outputs(out: Path) -> set[str]:
+    """Names of the files an earlier `prepare` into `out` wrote (read from its summary.json)."""
+    try:
+        outputs = json.loads((out / SUMMARY).read_text()).get("outputs", {})
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {Path(p).name for p in outputs.values()} if isinstance(outputs, dict) else set()
+
+
+def _check_out_dir(out: Path, cfg: PrepareConfig) -> None:
+    """Refuse an output directory holding a parquet file no `prepare` wrote (it could be taken for a split)."""
+    if not out.is_dir():
+        return
+    known = set(cfg.split_files()) | _earlier_outputs(out)
+    foreign = sorted(p.name for p in out.glob("*.parquet") if p.name not in known)
+    if foreign:
+        raise ValueError(
+            f"output directory {out} holds parquet files prepare did not write: {', '.join(foreign)}; "
+            "remove them or choose another --out"
+        )
+
+
+def _remove_stale(out: Path, cfg: PrepareConfig) -> list[str]:
+    """Remove what an earlier `prepare` wrote into `out` that this run does not write; returns the names."""
+    ours = set(cfg.split_files()) | {REJECTED, CHANGES, SUMMARY}
+    stale = sorted(name for name in _earlier_outputs(out) - ours if (out / name).is_file())
+    for name in stale:
+        (out / name).unlink()
+    return stale
 
 
 def prepare(cfg: PrepareConfig, records: Iterable[Record] | None = None, renderer: Any = None) -> PrepareSummary:
@@ -215,17 +276,25 @@ def prepare(cfg: PrepareConfig, records: Iterable[Record] | None = None, rendere
 
     records: instead of reading cfg.source; renderer: a warm vinci_rl.render.Renderer to use (not closed here).
     """
-    import pandas as pd
-
-    from vinci_rl.render import RenderConfig, Renderer
-
     t0 = time.monotonic()
     cfg.validate()
     out = Path(cfg.out_dir)
+    _check_out_dir(out, cfg)
     if records is None:
         records = read_records(cfg.source, cfg.columns, cfg.lang, cfg.hf_split)
-    count_fn = _token_counter(cfg.tokenizer)
     summary = PrepareSummary(source=str(cfg.source))
+    kept = _check_records(cfg, records, renderer, _token_counter(cfg.tokenizer), summary)
+    splits = _assign_splits(cfg, kept, summary)
+    _write(out, cfg, splits, summary)
+    summary.elapsed_s = time.monotonic() - t0
+    (out / SUMMARY).write_text(json.dumps(summary.to_dict(), indent=2))
+    return summary
+
+
+def _check_records(cfg: PrepareConfig, records: Iterable[Record], renderer: Any, count_fn, summary: PrepareSummary) -> list[dict]:
+    """The rows of the records that pass every check; rejections and changes are noted in the summary."""
+    from vinci_rl.render import RenderConfig, Renderer
+
     kept: list[dict] = []  # finished rows (PNG bytes, not pixel arrays: memory stays ~size of the output)
     own = renderer is None
     renderer = Renderer(RenderConfig.from_dict(cfg.render)) if own else renderer
@@ -240,37 +309,51 @@ def prepare(cfg: PrepareConfig, records: Iterable[Record] | None = None, rendere
                 bad = {"id": rec.id, "reason": r.reason, "detail": r.detail, "source": rec.source, "language": rec.language}
                 summary.rejected_rows.append(bad)
                 continue
-            template = cfg.template_for(rec.language)
-            kept.append(make_row(rec.id, -1, rec.language, rec.code, image, gt_tokens, template))
+            _note_changes(rec, summary)
+            kept.append(make_row(rec.id, -1, rec.language, rec.code, image, gt_tokens, cfg.template_for(rec.language)))
     finally:
         if own:
             renderer.close()
+    return kept
 
-    out.mkdir(parents=True, exist_ok=True)
-    val_idx = _split(len(kept), cfg.val, cfg.seed)
+
+def _note_changes(rec: Record, summary: PrepareSummary) -> None:
+    """Count and list what prepare made up or renamed for a kept record."""
+    if rec.image is None:
+        summary.synthesised += 1
+        summary.changed_rows.append({"id": rec.id, "change": IMAGE_RENDERED, "detail": "no image given: rendered from the code"})
+    if rec.label:
+        summary.relabelled += 1
+        detail = f"language {rec.label!r} read as {rec.language}"
+        summary.changed_rows.append({"id": rec.id, "change": LANGUAGE_RELABELLED, "detail": detail})
+
+
+def _assign_splits(cfg: PrepareConfig, kept: list[dict], summary: PrepareSummary) -> dict[str, list[dict]]:
+    """split name -> its rows, each row's extra_info.index set to its position in its own split file."""
+    val_idx = _split(len(kept), cfg.val, cfg.seed, cfg.split_name)
     splits: dict[str, list[dict]] = {cfg.split_name: []}
     if cfg.val:
         splits["val"] = []
     for i, row in enumerate(kept):
         rows = splits["val" if i in val_idx else cfg.split_name]
-        row["extra_info"]["index"] = len(rows)  # the position in its own split file
+        row["extra_info"]["index"] = len(rows)
         rows.append(row)
         lang = row["extra_info"]["language"]
         summary.per_language[lang] = summary.per_language.get(lang, 0) + 1
-    for split, rows in splits.items():
-        path = out / f"{split}.parquet"
-        pd.DataFrame(rows, columns=ROW_COLUMNS).to_parquet(path)
-        summary.rows[split] = len(rows)
-        summary.outputs[split] = str(path)
     tokens = [r["extra_info"]["gt_tokens"] for r in kept if r["extra_info"]["gt_tokens"] >= 0]
     if tokens:
         summary.gt_tokens = {"min": float(min(tokens)), "mean": float(np.mean(tokens)), "max": float(max(tokens))}
-    summary.outputs["rejected"] = str(out / "rejected.jsonl")
-    summary.outputs["summary"] = str(out / "summary.json")
-    write_jsonl(out / "rejected.jsonl", summary.rejected_rows)
-    summary.elapsed_s = time.monotonic() - t0
-    (out / "summary.json").write_text(json.dumps(summary.to_dict(), indent=2))
-    return summary
+    return splits
 
 
-ROW_COLUMNS = ["data_source", "prompt", "images", "ability", "reward_model", "extra_info"]
+def _write(out: Path, cfg: PrepareConfig, splits: dict[str, list[dict]], summary: PrepareSummary) -> None:
+    """The split files, rejected.jsonl and changes.jsonl; an earlier run's other outputs are removed."""
+    out.mkdir(parents=True, exist_ok=True)
+    summary.removed = _remove_stale(out, cfg)
+    for split, rows in splits.items():
+        summary.outputs[split] = str(write_rows(out / f"{split}.parquet", rows))
+        summary.rows[split] = len(rows)
+    for key, name, rows in (("rejected", REJECTED, summary.rejected_rows), ("changes", CHANGES, summary.changed_rows)):
+        write_jsonl(out / name, rows)
+        summary.outputs[key] = str(out / name)
+    summary.outputs["summary"] = str(out / SUMMARY)

@@ -1,44 +1,43 @@
-"""verl's multimodal parquet row for one image -> code pair (the schema every vinci-rl dataset uses).
+"""THE row schema of every vinci-rl dataset (verl's multimodal parquet), its writer and its reader.
 
   data_source   "vinci/<language>"
   prompt        [{"role": "user", "content": "<image>..."}]       the image goes where <image> stands
+  messages      the prompt plus the assistant's fenced ground truth: verl's SFT trainer reads this column
+                (recipes/sft_warmstart.yaml), so one parquet serves stage-1 SFT and RL
   images        [{"bytes": PNG, "path": None}]
   ability       "image_to_code"
   reward_model  {"style": "rule", "ground_truth": <code>}
   extra_info    {"id", "index", "language", "gt_chars", "gt_tokens"}   gt_tokens: -1 when no tokenizer was given
-  messages      the prompt plus the assistant's fenced ground truth: verl's SFT trainer reads this column
-                (recipes/sft_warmstart.yaml), so one parquet serves stage-1 SFT and RL
+
+    make_row(...) -> dict          one row (prepare, the sample set and the shapes task all build rows with it)
+    write_rows(path, rows)         a parquet with exactly COLUMNS, in that order
+    read_rows(path) -> [TaskRow]   typed rows back (evaluation, reports), errors naming the file, row and column
 """
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 from PIL import Image
 
-FENCE = {"svg": "svg", "html": "html", "latex": "latex", "python": "python", "smiles": "smiles", "mermaid": "mermaid"}
-LANGUAGE_NAMES = {
-    "svg": "SVG",
-    "html": "HTML/CSS",
-    "latex": "LaTeX (TikZ)",
-    "python": "Python (matplotlib)",
-    "smiles": "SMILES",
-    "mermaid": "Mermaid",
-}
-# Placeholders: {name} (LANGUAGE_NAMES), {fence} (FENCE), {language} (the key). `<image>` must appear exactly once.
-PROMPT_TEMPLATE = "<image>Write {name} code that renders exactly this image. Answer with one ```{fence} code block."
+from vinci_rl.languages import GENERIC_PROMPT, LANGUAGES
+
+COLUMNS = ("data_source", "prompt", "messages", "images", "ability", "reward_model", "extra_info")
+ABILITY = "image_to_code"
+SOURCE_PREFIX = "vinci/"  # data_source = SOURCE_PREFIX + language
+
+# The default template of a language without its own (placeholders {name} {fence} {language}; <image> once).
+PROMPT_TEMPLATE = GENERIC_PROMPT
 # The default template per language (prepare's defaults; --template / --templates override them).
-PROMPT_TEMPLATES = {
-    "svg": PROMPT_TEMPLATE,
-    "html": "<image>Write HTML/CSS for a web page that renders exactly like this screenshot. "
-    "Answer with one ```html code block.",
-    "latex": "<image>Write LaTeX (TikZ or pgfplots) code that draws exactly this figure. "
-    "Answer with one ```latex code block.",
-    "python": "<image>Write Python (matplotlib) code that plots this chart. Answer with one ```python code block.",
-    "smiles": "<image>Write the SMILES string of the molecule in this image. Answer with one ```smiles code block.",
-    "mermaid": "<image>Write Mermaid code that renders exactly this diagram. Answer with one ```mermaid code block.",
-}
+PROMPT_TEMPLATES = {name: lang.prompt for name, lang in LANGUAGES.items()}
+
+
+class RowError(ValueError):
+    """A dataset row that does not follow the schema; the message names the file, the row and the column."""
 
 
 def check_template(template: str, where: str = "prompt template") -> str:
@@ -52,22 +51,26 @@ def check_template(template: str, where: str = "prompt template") -> str:
     return template
 
 
+def _fence(language: str) -> str:
+    lang = LANGUAGES.get(language)
+    return lang.fence if lang else language
+
+
 def prompt_text(language: str, template: str = PROMPT_TEMPLATE) -> str:
     check_template(template)
-    return template.format(
-        name=LANGUAGE_NAMES.get(language, language), fence=FENCE.get(language, language), language=language
-    )
+    lang = LANGUAGES.get(language)
+    return template.format(name=lang.title if lang else language, fence=_fence(language), language=language)
+
+
+def answer_text(language: str, code: str) -> str:
+    """The assistant turn the model is trained to write: the program in one fence of its language."""
+    return f"```{_fence(language)}\n{code}\n```"
 
 
 def png_bytes(image: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(image).save(buf, format="PNG")
     return buf.getvalue()
-
-
-def answer_text(language: str, code: str) -> str:
-    """The assistant turn the model is trained to write: the program in one fence of its language."""
-    return f"```{FENCE.get(language, language)}\n{code}\n```"
 
 
 def make_row(
@@ -80,13 +83,12 @@ def make_row(
     template: str = PROMPT_TEMPLATE,
 ) -> dict:
     prompt = [{"role": "user", "content": prompt_text(language, template)}]
-    answer = answer_text(language, code)
-    return {
-        "data_source": f"vinci/{language}",
+    row = {
+        "data_source": SOURCE_PREFIX + language,
         "prompt": prompt,
-        "messages": [*prompt, {"role": "assistant", "content": answer}],
+        "messages": [*prompt, {"role": "assistant", "content": answer_text(language, code)}],
         "images": [{"bytes": png_bytes(image), "path": None}],
-        "ability": "image_to_code",
+        "ability": ABILITY,
         "reward_model": {"style": "rule", "ground_truth": code},
         "extra_info": {
             "id": sample_id,
@@ -96,3 +98,97 @@ def make_row(
             "gt_tokens": -1 if gt_tokens is None else int(gt_tokens),
         },
     }
+    return row
+
+
+def write_rows(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> Path:
+    """Rows made by make_row -> a parquet holding exactly COLUMNS (an empty split keeps them too)."""
+    import pandas as pd
+
+    path = Path(path)
+    pd.DataFrame(list(rows), columns=list(COLUMNS)).to_parquet(path)
+    return path
+
+
+# ---- reading ----------------------------------------------------------------------------------------------
+
+
+def language_of(data_source: str | None, extra_info: Mapping[str, Any]) -> str:
+    """The row's target language: extra_info.language, else the <language> of data_source "vinci/<language>"."""
+    lang = extra_info.get("language")
+    if not lang and data_source and str(data_source).startswith(SOURCE_PREFIX):
+        lang = str(data_source)[len(SOURCE_PREFIX) :]
+    if not lang:
+        raise RowError(
+            f"no target language: extra_info.language missing and data_source {data_source!r} is not "
+            f"'{SOURCE_PREFIX}<lang>'"
+        )
+    return str(lang)
+
+
+def gt_tokens_of(extra_info: Mapping[str, Any] | None) -> int | None:
+    """The ground-truth token length written at prepare time; None when unknown (-1 or absent)."""
+    value = (extra_info or {}).get("gt_tokens")
+    return int(value) if value is not None and int(value) >= 0 else None
+
+
+@dataclass
+class TaskRow:
+    """One row of a dataset, typed: what evaluation and reports read."""
+
+    id: str
+    index: int
+    language: str
+    ground_truth: str
+    image_png: bytes  # decoded when used, so a large test set is not held as pixels
+    prompt: str  # the user turn's text, <image> where the image goes
+    source: str  # "<file> row <n> (id ...)", for messages
+    gt_tokens: int | None = None
+
+    def decode(self) -> np.ndarray:
+        """The reference image, RGB uint8."""
+        from vinci_rl.reward.image import to_rgb
+
+        try:
+            return to_rgb(self.image_png)
+        except ValueError as e:
+            raise RowError(f"{self.source}: unreadable image: {e}") from e
+
+
+def task_row(row: Mapping[str, Any], where: str) -> TaskRow:
+    """A TaskRow from one parquet record (a mapping of COLUMNS); RowError naming `where` and the column."""
+    info = row.get("extra_info")
+    if not isinstance(info, Mapping):
+        raise RowError(f"{where}: column 'extra_info' must be a mapping, got {type(info).__name__}")
+    where = f"{where} (id {info.get('id')!r})"
+    try:
+        png = bytes(row["images"][0]["bytes"])
+    except (TypeError, IndexError, KeyError) as e:
+        raise RowError(f"{where}: no image bytes in column 'images': {e}") from e
+    prompt = row.get("prompt")
+    text = prompt[0]["content"] if prompt is not None and len(prompt) else ""
+    try:
+        gt = row["reward_model"]["ground_truth"]
+        sample_id, index = str(info["id"]), int(info["index"])
+    except (TypeError, KeyError, ValueError) as e:
+        raise RowError(f"{where}: missing or bad field {e} (reward_model.ground_truth, extra_info.id / index)") from e
+    language = language_of(row.get("data_source"), info)
+    return TaskRow(sample_id, index, language, gt, png, text, where, gt_tokens_of(info))
+
+
+READ_COLUMNS = ("images", "reward_model", "extra_info", "prompt")  # what read_rows needs
+
+
+def read_rows(path: str | Path, limit: int | None = None) -> list[TaskRow]:
+    """The rows of a dataset parquet (the first `limit` when given); RowError naming the file, row and column."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise RowError(f"dataset parquet not found: {path}")
+    df = pd.read_parquet(path)
+    for col in READ_COLUMNS:
+        if col not in df.columns:
+            raise RowError(f"{path}: no column {col!r} (columns: {list(df.columns)}); make it with vinci-rl prepare")
+    records = df.head(limit).to_dict("records") if limit else df.to_dict("records")
+    return [task_row(r, f"{path} row {i}") for i, r in enumerate(records)]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from vinci_rl.data.rows import make_row
+from vinci_rl.data.rows import make_row, write_rows
 from vinci_rl.data.sample_programs import GENERATORS
 from vinci_rl.data.sources import LANGUAGE_EXTENSIONS
 
@@ -86,8 +86,6 @@ def build_sample_set(
     tokenizer_path: str | None = None,
     seed: int = 0,
 ) -> SampleSetSummary:
-    import pandas as pd
-
     from vinci_rl.data.prepare import count_tokens
     from vinci_rl.render import Renderer
 
@@ -111,7 +109,7 @@ def build_sample_set(
                 gt_tokens = count_tokens(tokenizer, code) if tokenizer is not None else None
                 rows.append(make_row(sample_id, len(rows), lang, code, res.image, gt_tokens))
                 summary.per_language[lang] = summary.per_language.get(lang, 0) + 1
-            pd.DataFrame(rows).to_parquet(out / f"{split}.parquet")
+            write_rows(out / f"{split}.parquet", rows)
             summary.rows[split] = len(rows)
     (out / "summary.json").write_text(json.dumps(summary.__dict__, indent=2))
     return summary

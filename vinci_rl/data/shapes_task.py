@@ -122,10 +122,8 @@ def build_shapes_set(out_dir, n_train: int = 4000, seed: int = 0, tokenizer_path
     product's SVG renderer at IMAGE_PX; returns a summary (rows per split, skipped held-out draws)."""
     from pathlib import Path
 
-    import pandas as pd
-
     from vinci_rl.data.prepare import count_tokens
-    from vinci_rl.data.rows import make_row
+    from vinci_rl.data.rows import make_row, write_rows
     from vinci_rl.render import Renderer
 
     out = Path(out_dir)
@@ -147,7 +145,7 @@ def build_shapes_set(out_dir, n_train: int = 4000, seed: int = 0, tokenizer_path
                     raise RuntimeError(f"shapes {split} scene {i} did not render ({res.status}): {res.message}")
                 gt_tokens = count_tokens(tokenizer, code) if tokenizer is not None else None
                 rows.append(make_row(f"shapes-{split}-{i:05d}", i, "svg", code, res.image, gt_tokens))
-            pd.DataFrame(rows).to_parquet(out / f"{split}.parquet")
+            write_rows(out / f"{split}.parquet", rows)
             summary["rows"][split] = len(rows)
     return summary
 

@@ -21,24 +21,12 @@ from typing import Any, Iterator
 
 import numpy as np
 
-# code file extension -> language
-CODE_EXTENSIONS = {
-    ".svg": "svg",
-    ".html": "html",
-    ".htm": "html",
-    ".tex": "latex",
-    ".py": "python",
-    ".smi": "smiles",
-    ".smiles": "smiles",
-    ".mmd": "mermaid",
-}
-# language -> extension used when writing programs as files (the sample set)
-LANGUAGE_EXTENSIONS = {
-    "svg": ".svg", "html": ".html", "latex": ".tex", "python": ".py", "smiles": ".smi", "mermaid": ".mmd"
-}
-# other names of the languages, as they appear in tables and file extensions
-LANGUAGE_ALIASES = {"htm": "html", "css": "html", "tex": "latex", "tikz": "latex", "py": "python", "matplotlib": "python",
-                    "smi": "smiles", "mmd": "mermaid"}
+from vinci_rl.languages import LANGUAGES, from_extension, is_relabel
+from vinci_rl.languages import normalize as normalize_language
+
+# code file extension -> language; language -> the extension written (the language table owns both)
+CODE_EXTENSIONS = {ext: lang.name for lang in LANGUAGES.values() for ext in lang.extensions}
+LANGUAGE_EXTENSIONS = {lang.name: lang.extensions[0] for lang in LANGUAGES.values()}
 HF_MARKERS = ("dataset_info.json", "dataset_dict.json", "state.json")  # files save_to_disk writes
 NOT_CODE = (".json", ".jsonl", ".md", ".yaml", ".yml")  # never code, even with --lang
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
@@ -69,6 +57,7 @@ class Record:
     image: np.ndarray | None = None
     source: str = ""  # file or table row it came from, for the bad-row report
     error: str | None = None  # set when the record could not be read (reported as reason bad_input)
+    label: str | None = None  # the language as the data named it, when that is another name of it ('tikz', 'py')
 
 
 def decode_image(value: Any, base_dir: Path | None = None) -> np.ndarray | None:
@@ -100,14 +89,6 @@ def decode_image(value: Any, base_dir: Path | None = None) -> np.ndarray | None:
     if isinstance(value, (bytes, bytearray, memoryview, Image.Image, np.ndarray)):
         return to_rgb(bytes(value) if isinstance(value, memoryview) else value)
     raise ValueError(f"unsupported image value of type {type(value).__name__}")
-
-
-def normalize_language(name: Any) -> str | None:
-    """'SVG' -> 'svg', 'tex' -> 'latex', ...; None for an empty value; unknown names are returned lower-cased."""
-    if _missing(name) or not str(name).strip():
-        return None
-    key = str(name).strip().lower()
-    return LANGUAGE_ALIASES.get(key, key)
 
 
 def _missing(value: Any) -> bool:
@@ -161,7 +142,7 @@ def _folder_records(folder: Path, groups: dict[str, dict[str, list[Path]]], lang
             yield Record(stem, lang, None, None, src, f"{what} for stem {stem!r} (need one code file, <= 1 image)")
             continue
         code_path = codes[0]
-        language = normalize_language(lang) or CODE_EXTENSIONS.get(code_path.suffix.lower())
+        language = normalize_language(lang) or from_extension(code_path.suffix)
         try:
             code = code_path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
@@ -229,7 +210,9 @@ def _table_records(
     for i, row in enumerate(rows):
         rid = str(row[columns.id]) if has_id and not _missing(row.get(columns.id)) else f"row-{i}"
         src = f"{where} row {i}"
-        language = normalize_language(lang or row.get(columns.language))
+        named = lang or row.get(columns.language)
+        language = normalize_language(named)
+        label = str(named).strip() if is_relabel(named) else None
         code = row.get(columns.code)
         if _missing(code):
             yield Record(rid, language, None, None, src, f"column {columns.code!r}: empty cell")
@@ -245,7 +228,7 @@ def _table_records(
             except (ValueError, TypeError) as e:
                 yield Record(rid, language, code, None, src, f"column {columns.image!r}: {e}")
                 continue
-        yield Record(rid, language, code, image, src)
+        yield Record(rid, language, code, image, src, label=label)
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import time
 
+from vinci_rl.languages import LANGUAGES as _LANGUAGE_TABLE
 from vinci_rl.render import sandbox
 from vinci_rl.render.config import RenderConfig
 from vinci_rl.render.result import (
@@ -30,15 +31,8 @@ from vinci_rl.render.result import (
     is_near_white,
 )
 
-# language -> "module:Class"; imported on first use so that an unused renderer costs nothing.
-BACKENDS = {
-    "svg": "vinci_rl.render.svg:SvgBackend",
-    "html": "vinci_rl.render.html:HtmlBackend",
-    "latex": "vinci_rl.render.latex:LatexBackend",
-    "python": "vinci_rl.render.python_code:PythonBackend",
-    "smiles": "vinci_rl.render.smiles:SmilesBackend",
-    "mermaid": "vinci_rl.render.mermaid:MermaidBackend",
-}
+# language -> "module:Class"; imported on first use so that an unused renderer costs nothing (the language table).
+BACKENDS = {name: lang.backend for name, lang in _LANGUAGE_TABLE.items()}
 LANGUAGES = tuple(BACKENDS)
 
 __all__ = ["LANGUAGES", "RenderConfig", "RenderResult", "Renderer", "is_near_white", "render"]

@@ -31,36 +31,18 @@ import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from vinci_rl.languages import LANGUAGES, looks_like
+
 OK = "ok"
 WRONG_LANGUAGE = "wrong_language"  # fenced blocks exist, none read for the target language
 NO_CODE = "no_code"  # no fenced block at all (or, for "rlrf", no <svg> element)
 
 ON_MISSING = ("fail", "raw", "vincicoder", "rlrf")
 
-# Fence tags read (as lenient fences) besides the language name itself; lower case.
-BUILTIN_ALIASES: dict[str, tuple[str, ...]] = {
-    "svg": ("xml", "svg+xml", "image/svg+xml"),
-    "html": ("htm", "xhtml", "html5"),
-    "latex": ("tex", "tikz", "pgfplots", "latex2e"),
-    "python": ("py", "python3", "py3"),
-    "smiles": ("smi",),
-    "mermaid": ("mmd",),
-}
-
-# How an untagged block's first line(s) must look to be read as the language (matched after leading blanks).
-SIGNATURES: dict[str, re.Pattern[str]] = {
-    "svg": re.compile(r"(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*(<!doctype\s+svg[^>]*>\s*)?<svg\b", re.I | re.S),
-    "html": re.compile(
-        r"(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|style|div|section|main|header|table)\b", re.I | re.S
-    ),
-    "latex": re.compile(r"(%[^\n]*\n\s*)*\\(documentclass|usepackage|usetikzlibrary|begin\s*\{|tikz|draw|fill|node|pgfplotsset)"),
-    "python": re.compile(r"(#[^\n]*\n\s*)*(import\s+\w|from\s+[\w.]+\s+import\s)"),
-    "mermaid": re.compile(
-        r"(%%[^\n]*\n\s*)*(graph|flowchart|sequenceDiagram|classDiagram|stateDiagram(-v2)?|erDiagram|gantt|pie|"
-        r"journey|gitGraph|mindmap|timeline|quadrantChart|requirementDiagram|xychart-beta|sankey-beta|block-beta)\b"
-    ),
-    "smiles": re.compile(r"[A-Za-z0-9@+\-\[\]()=#$%/\\.:*~]+\s*\Z"),
-}
+# Fence tags read (as lenient fences) besides the language name itself, and how an untagged block of a language
+# starts: both are facts of the language table (vinci_rl/languages.py).
+BUILTIN_ALIASES: dict[str, tuple[str, ...]] = {name: lang.fence_aliases for name, lang in LANGUAGES.items()}
+SIGNATURES: dict[str, re.Pattern[str]] = {name: lang.signature for name, lang in LANGUAGES.items()}
 
 _OPEN = re.compile(r"[ \t]*(`{3,}|~{3,})([^`]*)")  # a fence line with an optional info string
 _CLOSE = re.compile(r"[ \t]*(`{3,}|~{3,})[ \t]*")  # a bare fence line
@@ -126,12 +108,6 @@ def aliases_for(lang: str, aliases: Mapping[str, Sequence[str]] | None = None) -
     if aliases:
         tags.extend(a.lower() for a in aliases.get(lang, ()))
     return tuple(dict.fromkeys(tags))
-
-
-def looks_like(lang: str, code: str) -> bool:
-    """Whether code starts the way code of lang does (SIGNATURES); False for a language without one."""
-    sig = SIGNATURES.get(lang.lower())
-    return bool(sig and sig.match(code.lstrip()))
 
 
 def extract_code(
