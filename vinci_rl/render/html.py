@@ -8,6 +8,12 @@ Playwright talks to it over a pipe, so no network is needed. A JS infinite loop 
 browser) is then recreated for the next sample. JavaScript is on by default (plotly/mermaid); html_javascript=False
 turns it off for HTML pages (plotly figures always get it).
 
+CDN resources: a request for a framework, icon font or web font on a CDN host is answered from the offline mirror
+(cdn_mirror.py) through Playwright's request interception: the bytes come from the mirror folder in this process,
+Chromium still has no network. When the page used the mirror, the screenshot waits for its web fonts and two frames
+(the Tailwind Play CDN builds its stylesheet from the DOM). Every request neither `data:` nor mirrored is aborted and
+listed in the result: extra["missing_resources"] (also extra["cdn_served"], extra["cdn_substituted"]).
+
 Library pages: plotly figures (from python code) and mermaid diagrams are drawn on dedicated pages that load their
 JS bundle once (plotly.js from the `plotly` package; no CDN, no kaleido); each sample is one page.evaluate() call with
 the figure/diagram passed as data, never as code. page.evaluate() has no timeout of its own, so a watchdog thread
@@ -42,6 +48,8 @@ LIBRARY_PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <style>html,body{margin:0;padding:0;background:#fff;overflow:hidden}</style></head>
 <body><div id="plot"></div><script>%s</script></body></html>"""
 WATCHDOG_SLACK_S = 2.0
+MAX_LISTED = 20  # missing resources / substitutions listed per render (the count is always exact)
+SETTLE_JS = """() => document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))))"""
 PLOTLY_DRAW = """async ([fig, w, h]) => {
   const div = document.getElementById('plot');
   div.style.width = w + 'px'; div.style.height = h + 'px';
@@ -60,6 +68,8 @@ class HtmlBackend:
         self._pw = self._browser = None
         self._pages: dict[str, object] = {}  # "html" | library name -> page (each in its own context)
         self._cdp: dict[str, object] = {}  # same keys -> CDP session of that page (fast screenshots)
+        self._mirror = None  # the CDN mirror, loaded on the first page that asks for a resource
+        self._requests = _RequestLog()
 
     # ------------------------------------------------------------ public
 
@@ -101,11 +111,14 @@ class HtmlBackend:
 
         t0 = time.monotonic()
         self._timed_out = False
+        self._requests = log = _RequestLog()
         try:
             page = self._page(kind, load_script)  # (re)starting the browser or a library page is not charged
             deadline = time.monotonic() + self.config.timeout_for("html")
             page.set_viewport_size({"width": size[0], "height": size[1]})
             load(page, _ms_left(deadline))
+            if log.served:
+                self._guarded(lambda: page.evaluate(SETTLE_JS), _ms_left(deadline))
             png = self._screenshot(kind, _ms_left(deadline))
         except PlaywrightTimeout:
             self._drop_page(kind)
@@ -118,7 +131,7 @@ class HtmlBackend:
                 status = RESOURCE_LIMIT
             return RenderResult(status, None, str(e)[:500], time.monotonic() - t0)
         image = resize_exact(png_to_rgb(png, self.config.max_pixels), size)
-        return finish(image, time.monotonic() - t0)
+        return finish(image, time.monotonic() - t0, **log.extra())
 
     def _screenshot(self, kind: str, ms: float) -> bytes:
         """PNG of the viewport straight from CDP (16 ms vs 32-41 ms for page.screenshot, which adds waits and style
@@ -155,13 +168,45 @@ class HtmlBackend:
         js = self.config.html_javascript or kind != "html"
         context = self._browser.new_context(java_script_enabled=js, device_scale_factor=1, service_workers="block",
                                             accept_downloads=False, viewport={"width": 64, "height": 64})
-        context.route("**/*", _data_urls_only)
+        context.route("**/*", self._route_request if kind == "html" else _data_urls_only)
         page = context.new_page()
         self._cdp[kind] = context.new_cdp_session(page)
         if load_script is not None:
             page.set_content(LIBRARY_PAGE % load_script().replace("</script", "<\\/script"), timeout=60_000)
         self._pages[kind] = page
         return page
+
+    def _route_request(self, route) -> None:
+        """HTML pages: data: URLs load, CDN URLs the mirror knows are answered from it, everything else is aborted
+        and listed as missing."""
+        url = route.request.url
+        if url.startswith("data:"):
+            route.continue_()
+            return
+        try:
+            served = self._mirror_for().resolve(url)
+        except Exception as e:  # an unreadable mirror file: the resource is missing, the render goes on
+            served, url = None, f"{url} (mirror error: {type(e).__name__})"
+        log = self._requests
+        if served is None:
+            log.missing.append(url[:300])
+            route.abort()
+            return
+        log.served += 1
+        if served.substituted and served.substituted not in log.substituted:
+            log.substituted.append(served.substituted)
+        if served.missing:
+            log.missing.extend(f"{url[:200]} (font family {f!r})" for f in served.missing)
+        route.fulfill(status=200, body=served.body, headers={
+            "content-type": served.content_type, "access-control-allow-origin": "*", "cache-control": "max-age=86400"})
+
+    def _mirror_for(self):
+        if self._mirror is None:
+            from vinci_rl.render.cdn_mirror import Mirror
+
+            where = self.config.cdn_mirror
+            self._mirror = Mirror(None if where == "" else where, enabled=where != "off")
+        return self._mirror
 
     def _drop_page(self, kind: str, broken: bool = False) -> None:
         """Forget a page after a failure; close its context, or restart the whole browser if that fails too."""
@@ -246,6 +291,25 @@ def _load_fresh(page, code: str, ms: float) -> None:
     (document.write into the old document would let them draw over this sample)."""
     page.goto("about:blank", timeout=ms, wait_until="commit")
     page.set_content(code, timeout=ms, wait_until="load")
+
+
+class _RequestLog:
+    """What one render's page asked for beyond data: URLs."""
+
+    def __init__(self):
+        self.served = 0
+        self.missing: list[str] = []
+        self.substituted: list[str] = []
+
+    def extra(self) -> dict:
+        out = {}
+        if self.missing:
+            out["missing_resources"] = self.missing[:MAX_LISTED]
+        if self.served:
+            out["cdn_served"] = self.served
+        if self.substituted:
+            out["cdn_substituted"] = self.substituted[:MAX_LISTED]
+        return out
 
 
 def _data_urls_only(route) -> None:

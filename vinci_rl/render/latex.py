@@ -1,9 +1,16 @@
-"""LaTeX / TikZ / pgfplots -> pdflatex -> page 1 rasterised with PyMuPDF.
+"""LaTeX / TikZ / pgfplots -> pdflatex (xelatex for CJK text and Unicode-font documents) -> page 1 rasterised with
+PyMuPDF.
 
 Sources: a full document (`\\documentclass`) is compiled as given, except that an article-like class is switched to
 `standalone` (as VinciCoder does); when that fails to compile, the original document is compiled with an empty page
 style and the raster is cropped to its ink. Snippets (a bare tikzpicture/axis, or body text) are wrapped in a
 standalone template that loads tikz, pgfplots (compat 1.18) and common packages.
+
+Engine: pdflatex, except for code that needs XeTeX: CJK text, or a package or class that only works there (ctex,
+xeCJK, fontspec, unicode-math, polyglossia). CJK text without CJK support of its own gets xeCJK with the installed
+Noto CJK fonts (snippets always; documents after their preamble). A document that loads a package, class or font
+TeX Live here does not have fails with status missing_module naming it (`missing_module: CJKutf8.sty`); so does CJK
+text when xelatex or xeCJK is not installed.
 
 Output: page 1 is rasterised (at latex_dpi, at most 2x the target) and FITTED into the requested size: aspect ratio
 kept, centred, white padding. Only page 1 is ever read.
@@ -28,10 +35,12 @@ import numpy as np
 
 from vinci_rl.render import sandbox
 from vinci_rl.render.config import RenderConfig
+from vinci_rl.render.fonts import has_cjk
 from vinci_rl.render.raster import finish, fit_on_white
-from vinci_rl.render.result import EMPTY, PARSE_ERROR, RESOURCE_LIMIT, TIMEOUT, RenderResult
+from vinci_rl.render.result import EMPTY, MISSING_MODULE, PARSE_ERROR, RESOURCE_LIMIT, TIMEOUT, RenderResult
 
-ARTICLE_LIKE = ("article", "report", "book", "scrartcl", "scrreprt", "scrbook", "extarticle", "amsart", "memoir")
+ARTICLE_LIKE = ("article", "report", "book", "scrartcl", "scrreprt", "scrbook", "extarticle", "amsart", "memoir",
+                "ctexart", "ctexrep", "ctexbook")
 PREAMBLE = r"""\usepackage[utf8]{inputenc}
 \usepackage{amsmath,amssymb,xcolor,graphicx,booktabs,array}
 \usepackage{tikz}
@@ -48,19 +57,50 @@ SNIPPET_CLASS = r"\documentclass[border=4pt,varwidth]{standalone}"
 FORMAT_NAME = "vinci-snippet"
 PDFLATEX = ["pdflatex", "-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode", "main.tex"]
 _DOCCLASS = re.compile(r"\\documentclass\s*(\[[^\]]*\])?\s*\{\s*([A-Za-z0-9_-]+)\s*\}")
+# xeCJK with the installed Noto CJK faces (fonts-noto-cjk): what CJK text without CJK support of its own gets.
+CJK_SUPPORT = ("\\usepackage{xeCJK}\\setCJKmainfont{Noto Serif CJK SC}\\setCJKsansfont{Noto Sans CJK SC}"
+               "\\setCJKmonofont{Noto Sans Mono CJK SC}\n")
+_XETEX_ONLY = re.compile(r"\\(?:usepackage|RequirePackage)\s*(?:\[[^\]]*\])?\s*\{[^}]*\b(?:xeCJK|ctex|fontspec|"
+                         r"unicode-math|polyglossia|xunicode|xltxtra)\b|\\documentclass\s*(?:\[[^\]]*\])?\s*\{\s*ctex")
+_CJK_PACKAGE = re.compile(r"\\(?:usepackage|RequirePackage)\s*(?:\[[^\]]*\])?\s*\{[^}]*\b(?:xeCJK|ctex|CJK|CJKutf8|"
+                          r"zxjatype|luatexja|kotex)\b|\\documentclass\s*(?:\[[^\]]*\])?\s*\{\s*(?:ctex|ltjs|bxjs|ujarticle)")
+_PDFTEX_CJK = re.compile(r"\\(?:usepackage|RequirePackage)\s*(?:\[[^\]]*\])?\s*\{[^}]*\b(?:CJK|CJKutf8)\b")
+_MISSING_FILE = re.compile(r"! (?:LaTeX|Class \S+|Package \S+) Error: File `([^'/]+\.(?:sty|cls))' not found")
+_MISSING_FONT = re.compile(r'! Package fontspec Error: The font "([^"]+)" cannot be found')
+XETEX_HINT = "install the Debian packages texlive-xetex and texlive-lang-cjk (launch/apt-packages.txt)"
 
 
-def sources(code: str) -> list[tuple[str, bool, bool]]:
-    """Candidate documents to compile, in order: (tex source, crop the raster to its ink, uses the snippet format)."""
+def engine_for(code: str) -> str:
+    """"xelatex" for packages/classes that need XeTeX and for CJK text (unless it is set with pdfTeX's CJK
+    package), else "pdflatex"."""
+    if _XETEX_ONLY.search(code) or (has_cjk(code) and not _PDFTEX_CJK.search(code)):
+        return "xelatex"
+    return "pdflatex"
+
+
+def add_cjk_support(tex: str) -> str:
+    """xeCJK before \\begin{document} when the source has CJK text and no CJK support of its own."""
+    if not has_cjk(tex) or _CJK_PACKAGE.search(tex):
+        return tex
+    return re.sub(r"\\begin\s*\{document\}", lambda m: CJK_SUPPORT + m.group(0), tex, count=1)
+
+
+def sources(code: str, engine: str = "pdflatex") -> list[tuple[str, bool, bool]]:
+    """Candidate documents to compile, in order: (tex source, crop the raster to its ink, uses the snippet format).
+    Under xelatex, CJK text without CJK support of its own gets xeCJK (the snippet format is pdflatex's)."""
+    xe = engine == "xelatex"
     m = _DOCCLASS.search(code)
     if m is None:
-        return [(wrap_snippet(code), False, True)]
+        tex = wrap_snippet(code)
+        return [(add_cjk_support(tex) if xe else tex, False, not xe)]
     if m.group(2) not in ARTICLE_LIKE:
-        return [(code, False, False)]
+        return [(add_cjk_support(code) if xe else code, False, False)]
     opts = (m.group(1) or "[]")[1:-1]
     opts = ",".join(o for o in (opts, "border=4pt", "varwidth") if o.strip())
     standalone = code[: m.start()] + f"\\documentclass[{opts}]{{standalone}}" + code[m.end() :]
     plain = re.sub(r"\\begin\s*\{document\}", lambda _: r"\begin{document}\pagestyle{empty}", code, count=1)
+    if xe:
+        standalone, plain = add_cjk_support(standalone), add_cjk_support(plain)
     return [(standalone, False, False), (plain, True, False)]
 
 
@@ -82,28 +122,37 @@ class LatexBackend:
         self.config, self.mode = config, mode
         self.root = tempfile.mkdtemp(prefix="vinci-latex-")
         self.fmt = build_snippet_format(os.path.join(self.root, "fmt"))
+        self.xetex_missing = xetex_missing()
 
     def render(self, code: str, size: tuple[int, int]) -> RenderResult:
         t0 = time.monotonic()
         deadline = t0 + self.config.timeout_for("latex")
+        engine = engine_for(code)
+        if engine == "xelatex" and self.xetex_missing:
+            need = "xelatex + xeCJK (CJK text)" if has_cjk(code) else "xelatex"
+            return RenderResult(MISSING_MODULE, None, f"missing_module: {need}; {self.xetex_missing}",
+                                time.monotonic() - t0, {"missing_module": need})
         first_error = None
-        for tex, crop, preloaded in sources(code):
-            status, detail = self._compile(tex, deadline, preloaded and self.fmt is not None)
+        for tex, crop, preloaded in sources(code, engine):
+            status, detail = self._compile(tex, deadline, preloaded and self.fmt is not None, engine)
             if status == "ok":
-                return self._raster(detail, size, crop, time.monotonic() - t0)
+                result = self._raster(detail, size, crop, time.monotonic() - t0)
+                if engine != "pdflatex":
+                    result.extra["engine"] = engine
+                return result
             if status != PARSE_ERROR:
-                return RenderResult(status, None, detail, time.monotonic() - t0)
+                return _failure(status, detail, time.monotonic() - t0)
             first_error = first_error or detail
         return RenderResult(PARSE_ERROR, None, first_error or "", time.monotonic() - t0)
 
-    def _compile(self, tex: str, deadline: float, preloaded: bool) -> tuple[str, str]:
+    def _compile(self, tex: str, deadline: float, preloaded: bool, engine: str = "pdflatex") -> tuple[str, str]:
         """("ok", path of the PDF) or (status, message). The job dir is removed by the next compile."""
         job = os.path.join(self.root, "job")
         shutil.rmtree(job, ignore_errors=True)
         os.makedirs(job)
         with open(os.path.join(job, "main.tex"), "w") as f:
             f.write(tex)
-        argv, cwd = self._argv(job, preloaded)
+        argv, cwd = self._argv(job, preloaded, engine)
         limits = dict(memory_mb=self.config.memory_mb, fsize_mb=self.config.max_output_mb, nofile=256,
                       cpu_s=int(self.config.timeout_for("latex")) + 2)
         env = sandbox.scrubbed_env(home=cwd if self.mode != sandbox.BWRAP else "/tmp", extra=TEX_ENV)
@@ -118,8 +167,10 @@ class LatexBackend:
             return TIMEOUT, "pdflatex ran past its time budget"
         return self._verdict(rc, job)
 
-    def _argv(self, job: str, preloaded: bool) -> tuple[list[str], str]:
-        pdflatex = PDFLATEX[:1] + [f"-fmt={FORMAT_NAME}"] + PDFLATEX[1:] if preloaded else PDFLATEX
+    def _argv(self, job: str, preloaded: bool, engine: str = "pdflatex") -> tuple[list[str], str]:
+        pdflatex = [engine] + PDFLATEX[1:]
+        if preloaded:
+            pdflatex = pdflatex[:1] + [f"-fmt={FORMAT_NAME}"] + pdflatex[1:]
         if self.mode != sandbox.BWRAP:
             if preloaded:
                 os.symlink(self.fmt, os.path.join(job, FORMAT_NAME + ".fmt"))
@@ -147,6 +198,10 @@ class LatexBackend:
         if rc != 0 or not os.path.exists(pdf):
             if "TeX capacity exceeded" in log or "No space left" in log or "write error" in log:
                 return RESOURCE_LIMIT, _first_error(log)
+            missing = _MISSING_FILE.search(log) or _MISSING_FONT.search(log)
+            if missing:
+                what = missing.group(1) if missing.re is _MISSING_FILE else f"font {missing.group(1)!r}"
+                return MISSING_MODULE, f"missing_module: {what} (not in this TeX Live); {_first_error(log)}"[:500]
             return PARSE_ERROR, _first_error(log) or f"pdflatex exited with {rc}"
         return "ok", pdf
 
@@ -167,6 +222,26 @@ class LatexBackend:
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def xetex_missing() -> str:
+    """"" when xelatex and xeCJK are installed, else what is missing and how to install it."""
+    if shutil.which("xelatex") is None:
+        return "xelatex is not installed: " + XETEX_HINT
+    try:
+        found = subprocess.run(["kpsewhich", "xeCJK.sty"], capture_output=True, text=True, timeout=30,
+                               env=sandbox.scrubbed_env(extra=TEX_ENV)).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        found = ""
+    return "" if found else "xeCJK.sty is not installed: " + XETEX_HINT
+
+
+def _failure(status: str, detail: str, elapsed: float) -> RenderResult:
+    result = RenderResult(status, None, detail, elapsed)
+    if status == MISSING_MODULE:
+        result.extra["missing_module"] = detail.split(";")[0].removeprefix("missing_module: ").removesuffix(
+            " (not in this TeX Live)")
+    return result
 
 
 def build_snippet_format(fmt_dir: str) -> str | None:

@@ -1,10 +1,12 @@
-"""Python plotting code (matplotlib, plotly, RDKit drawing) -> image, through a warm sandboxed forkserver.
+"""Python plotting code (matplotlib, seaborn, plotly, RDKit drawing, ...) -> image, through a warm sandboxed forkserver.
 
 The forkserver (python_job.py) runs inside bubblewrap when available: no network, own PID namespace, read-only
 /usr, /lib* and the Python prefix + this package, a private size-capped /tmp; NOT /work, /root or data dirs. Each job
-is a forked child with rlimits, uid 65534 (when root) and a scrubbed env. matplotlib figures are drawn at exactly the
-requested pixel size (figure size = W/100 x H/100 in at 100 dpi); PIL images / PNG bytes are fitted onto white;
-plotly figures come back as JSON and are drawn by the HTML renderer (plotly.js inlined, no CDN, no kaleido).
+is a forked child with rlimits, uid 65534 (when root) and a scrubbed env. A picture is captured when the code saves
+or shows it, at its own size (python_capture.py: a matplotlib figure at its figsize and dpi, `bbox_inches='tight'`
+honoured), and then scaled to the requested size (the reward requests the reference's size); extra["natural_size"]
+is the picture's own size. PIL images / PNG bytes are fitted onto white; plotly figures come back as JSON and are
+drawn by the HTML renderer at their own size when they have one (plotly.js inlined, no CDN, no kaleido).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 from vinci_rl.render import sandbox
 from vinci_rl.render.config import RenderConfig
 from vinci_rl.render.result import RENDERER_CRASH, TIMEOUT, RenderResult
-from vinci_rl.render.raster import result_from_reply
+from vinci_rl.render.raster import finish, resize_exact, result_from_reply
 from vinci_rl.render.worker import WorkerError, WorkerProcess
 
 SLACK_S = 5.0  # the forkserver enforces the job budget; the parent only kills a forkserver that stops answering
@@ -49,21 +51,55 @@ class PythonBackend:
             "width": w, "height": h, "timeout_s": budget, "memory_mb": self.config.memory_mb,
             "fsize_mb": self.config.max_output_mb, "nproc": self.config.python_max_procs,
             "uid": self.config.sandbox_uid, "pidns": self.mode == sandbox.BWRAP,
+            "max_pixels": self.config.max_pixels, "show": self.config.python_show,
         }
         try:
             reply, data = self.worker.request(header, code.encode(), budget + SLACK_S, max_payload=max(w * h * 3, 20 << 20))
         except WorkerError as e:
             return RenderResult(TIMEOUT if e.timed_out else RENDERER_CRASH, None, str(e), time.monotonic() - t0)
         if reply.get("status") == "ok" and reply.get("kind") == "plotly":
-            result = self.backends("html").render_plotly(data.decode("utf-8", "replace"), size)
-            result.extra["via"] = "plotly"
-            return result
+            return self._plotly(data.decode("utf-8", "replace"), size, reply.get("natural"))
         if reply.get("status") == "ok" and (reply.get("width"), reply.get("height")) != (w, h):
             return RenderResult(RENDERER_CRASH, None, "python job returned an image of the wrong size")
-        return result_from_reply(reply, data, size, time.monotonic() - t0)
+        result = result_from_reply(reply, data, size, time.monotonic() - t0)
+        result.extra.update(_reply_notes(reply))
+        return result
+
+    def _plotly(self, fig_json: str, size: tuple[int, int], natural) -> RenderResult:
+        """A plotly figure drawn by the HTML renderer: at its own size when it has one, then scaled to `size`."""
+        own = _checked_size(natural, self.config.max_pixels)
+        result = self.backends("html").render_plotly(fig_json, own or size)
+        if own and result.image is not None and own != size:
+            result = finish(resize_exact(result.image, size), result.elapsed_s, **result.extra)
+        result.extra["via"] = "plotly"
+        if own:
+            result.extra["natural_size"] = list(own)
+        return result
 
     def close(self) -> None:
         self.worker.kill()
         tmp = getattr(self, "_tmp", None)
         if tmp is not None:
             tmp.cleanup()
+
+
+def _checked_size(size, max_pixels: int) -> tuple[int, int] | None:
+    """A (width, height) the sandboxed job claims, validated; None when absent or out of bounds."""
+    if not isinstance(size, (list, tuple)) or len(size) != 2 or not all(isinstance(v, int) for v in size):
+        return None
+    w, h = size
+    return (w, h) if 0 < w and 0 < h and w * h <= max_pixels else None
+
+
+def _reply_notes(reply: dict) -> dict:
+    """What the job tells beside the picture, validated: its own size, a dpi lowered to the pixel cap, the module
+    that was missing."""
+    notes = {}
+    natural = _checked_size(reply.get("natural"), 1 << 31)
+    if natural:
+        notes["natural_size"] = list(natural)
+    if isinstance(reply.get("dpi_capped"), (int, float)):
+        notes["dpi_capped"] = float(reply["dpi_capped"])
+    if reply.get("status") == "missing_module" and isinstance(reply.get("module"), str):
+        notes["missing_module"] = reply["module"][:200]
+    return notes

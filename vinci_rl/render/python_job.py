@@ -1,17 +1,18 @@
-"""Sandbox side of the Python renderer: a forkserver (run by `vinci_rl.render.worker`) that preloads matplotlib (Agg),
-numpy, pandas, plotly and RDKit once, then forks one child per job.
+"""Sandbox side of the Python renderer: a forkserver (run by `vinci_rl.render.worker`) that preloads matplotlib (Agg)
+and the libraries chart code imports (PRELOAD) once, then forks one child per job.
 
 The child: new session, fresh job dir, stdio to /dev/null, every inherited fd closed but its result pipe, rlimits
-(AS, CPU, FSIZE, NOFILE, NPROC), drop to uid/gid 65534 when root, scrubbed env; then it exec()s the code with
-plt.show / savefig, plotly show / write_*, PIL save / show patched to record what the code produced, and sends one
-frame back: raw RGB at the requested size, or a plotly figure as JSON (drawn by the HTML renderer in the parent).
-The forkserver enforces the wall-clock budget and afterwards kills everything the job left behind.
+(AS, CPU, FSIZE, NOFILE, NPROC), drop to uid/gid 65534 when root, scrubbed env; then it exec()s the code with the
+save / show calls of matplotlib, plotly and PIL patched to snapshot what the code produced at that moment, at the
+picture's own size (python_capture.py), and sends one frame back: raw RGB scaled to the requested size (with the
+picture's own size in the header), or a plotly figure as JSON (drawn by the HTML renderer in the parent). A module
+the code imports that is not installed ends the job with status missing_module naming it. The forkserver enforces
+the wall-clock budget and afterwards kills everything the job left behind.
 """
 
 from __future__ import annotations
 
 import ctypes
-import glob
 import os
 import shutil
 import signal
@@ -23,18 +24,24 @@ from vinci_rl.render.worker import WorkerError, read_frame_deadline, write_frame
 
 PR_SET_CHILD_SUBREAPER = 36
 MAX_PLOTLY_JSON = 20 << 20
-DPI = 100
 _jobs = 0
 # Imported before any fork: faster jobs, and importable even where the interpreter's files are unreadable to nobody.
 STDLIB_PRELOAD = ("math", "random", "json", "csv", "io", "collections", "itertools", "datetime", "re", "string",
                   "textwrap", "colorsys", "functools", "statistics", "decimal", "fractions", "socket", "urllib.request",
                   "encodings.idna")
-PLOTTING_PRELOAD = ("pandas", "plotly.graph_objects", "plotly.express", "rdkit.Chem.Draw", "rdkit.Chem.AllChem")
-IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xe1", b"\xff\xd8\xff\xdb")  # PNG, JPEG
+# What chart code imports (ChartMimic's 2,400 programs: matplotlib, numpy, scipy, networkx, squarify, pandas,
+# matplotlib_venn; VisCoder's PandasPlotBench: matplotlib, seaborn, plotly) and molecule drawing: installed as
+# dependencies of vinci-rl (pyproject.toml) and imported here once, so a job pays nothing for them.
+PRELOAD = ("pandas", "seaborn", "scipy.stats", "scipy.interpolate", "scipy.signal", "scipy.ndimage",
+           "scipy.cluster.hierarchy", "scipy.spatial", "networkx", "squarify", "matplotlib_venn",
+           "mpl_toolkits.mplot3d", "mpl_toolkits.axes_grid1", "matplotlib.gridspec", "matplotlib.patheffects",
+           "plotly.graph_objects", "plotly.express", "rdkit.Chem.Draw", "rdkit.Chem.AllChem")
 
 
 def worker_setup() -> None:
-    """Preload the plotting stack (the import is most of a cold start) and adopt orphans of jobs to reap them."""
+    """Preload the plotting stack (the import is most of a cold start), font aliases and fallbacks, and adopt
+    orphans of jobs to reap them. A library of PRELOAD that is not installed is left out (its import in a job
+    then ends in missing_module)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -42,24 +49,31 @@ def worker_setup() -> None:
     import numpy  # noqa: F401
     import PIL.Image  # noqa: F401
 
-    for optional in (*STDLIB_PRELOAD, *PLOTTING_PRELOAD):
+    for optional in (*STDLIB_PRELOAD, *PRELOAD):
         try:
             __import__(optional)
         except ImportError:
             pass
+    from vinci_rl.render.fonts import install_matplotlib_fonts
+
+    install_matplotlib_fonts()
     _warm_up_drawing()
     ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def _warm_up_drawing() -> None:
-    """Draw one throwaway figure so that fonts, the Agg backend and our raster helpers are loaded before any fork."""
+    """Save one throwaway figure with Latin and CJK text, so that fonts (the CJK fallback included), the Agg backend,
+    the PNG codec and our raster helpers are loaded before any fork."""
+    import io
+
     import matplotlib.pyplot as plt
 
+    import vinci_rl.render.python_capture  # noqa: F401
     import vinci_rl.render.raster  # noqa: F401
 
-    fig = plt.figure()
-    fig.text(0.5, 0.5, "warm-up")
-    _draw_mpl(fig, 64, 64)
+    fig = plt.figure(figsize=(1, 1))
+    fig.text(0.1, 0.5, "warm-up \u56fe\u8868")
+    fig.savefig(io.BytesIO(), format="png", dpi=64)
     plt.close(fig)
 
 
@@ -196,7 +210,7 @@ def _descendants(root: int) -> list[int]:
 def _child(code: str, header: dict, job_dir: str, wfd: int) -> None:
     try:
         _confine(header, job_dir, wfd)
-        reply, data = run_and_capture(code, int(header["width"]), int(header["height"]), job_dir)
+        reply, data = run_and_capture(code, header, job_dir)
         write_frame(wfd, reply, data)
     except BaseException as e:  # noqa: BLE001  -- the child must never return into the forkserver loop
         try:
@@ -225,34 +239,12 @@ def _confine(header: dict, job_dir: str, wfd: int) -> None:
     os.environ.update(sandbox.scrubbed_env(home=job_dir, extra={"MPLBACKEND": "Agg", "MPLCONFIGDIR": job_dir}))
 
 
-class Capture:
-    """What the code showed or saved, in order: ("mpl", Figure) | ("plotly", fig) | ("pil", Image)."""
-
-    def __init__(self):
-        self.events: list[tuple[str, object]] = []
-
-    def install(self) -> None:
-        import matplotlib.figure
-        import matplotlib.pyplot as plt
-        import PIL.Image
-
-        plt.show = lambda *a, **k: self.events.append(("mpl", plt.gcf())) if plt.get_fignums() else None
-        matplotlib.figure.Figure.savefig = lambda fig, *a, **k: self.events.append(("mpl", fig))
-        matplotlib.figure.Figure.show = lambda fig, *a, **k: self.events.append(("mpl", fig))
-        PIL.Image.Image.save = lambda img, *a, **k: self.events.append(("pil", img.copy()))
-        PIL.Image.Image.show = lambda img, *a, **k: self.events.append(("pil", img.copy()))
-        try:
-            from plotly.basedatatypes import BaseFigure
-        except ImportError:
-            return
-        for name in ("show", "write_image", "write_html", "to_image"):
-            setattr(BaseFigure, name, lambda fig, *a, **k: self.events.append(("plotly", fig)))
-
-
-def run_and_capture(code: str, w: int, h: int, job_dir: str) -> tuple[dict, bytes]:
+def run_and_capture(code: str, header: dict, job_dir: str) -> tuple[dict, bytes]:
     """exec() the code, then turn what it produced into a reply frame."""
+    from vinci_rl.render.python_capture import Capture
+
     me = os.getpid()
-    capture = Capture()
+    capture = Capture(int(header.get("max_pixels", 2048 * 2048)), str(header.get("show", "figure")))
     capture.install()
     try:
         compiled = compile(code, "<generated>", "exec")
@@ -270,88 +262,37 @@ def run_and_capture(code: str, w: int, h: int, job_dir: str) -> tuple[dict, byte
         os._exit(0)
     if error is not None:
         return _error_reply(error), b""
-    return _image_reply(capture, scope, w, h, job_dir)
+    return _image_reply(capture, scope, int(header["width"]), int(header["height"]), job_dir)
 
 
 def _error_reply(e: BaseException) -> dict:
     if isinstance(e, MemoryError):
         return {"status": "resource_limit", "message": "python code ran out of memory"}
+    if isinstance(e, ModuleNotFoundError) and e.name:
+        return {"status": "missing_module", "message": f"missing_module: {e.name}", "module": e.name}
     where = traceback.extract_tb(e.__traceback__)[-1:]
     line = f" (line {where[0].lineno})" if where and where[0].filename == "<generated>" else ""
     status = "sandbox_violation" if isinstance(e, PermissionError) else "parse_error"
     return {"status": status, "message": f"{type(e).__name__}: {e}{line}"[:500]}
 
 
-def _image_reply(capture: Capture, scope: dict, w: int, h: int, job_dir: str) -> tuple[dict, object]:
-    kind, obj = _pick_output(capture, scope, job_dir)
-    if kind is None:
+def _image_reply(capture, scope: dict, w: int, h: int, job_dir: str) -> tuple[dict, object]:
+    """The captured picture as a reply: raw RGB at w x h (matplotlib figures stretched from their own size, like a
+    saved file resized to the reference; PIL images fitted on white), or plotly JSON with its own size."""
+    found = capture.output(scope, job_dir)
+    if found is None:
         return {"status": "empty", "message": "the code produced no figure or image"}, b""
-    if kind == "plotly":
-        data = obj.to_json().encode()
+    notes = dict(capture.notes)
+    if found[0] == "plotly":
+        data = found[1].encode()
         if len(data) > MAX_PLOTLY_JSON:
             return {"status": "resource_limit", "message": "plotly figure JSON too large"}, b""
-        return {"status": "ok", "kind": "plotly"}, data
+        return {"status": "ok", "kind": "plotly", "natural": found[2], **notes}, data
     import numpy as np
 
-    from vinci_rl.render.raster import fit_on_white, pil_to_rgb_array
+    from vinci_rl.render.raster import fit_on_white, resize_exact
 
-    rgb = _draw_mpl(obj, w, h) if kind == "mpl" else fit_on_white(pil_to_rgb_array(obj), (w, h))
-    return {"status": "ok", "kind": "rgb", "width": w, "height": h}, np.ascontiguousarray(rgb)
-
-
-def _pick_output(capture: Capture, scope: dict, job_dir: str):
-    """The last thing shown/saved; else the current non-empty matplotlib figure, a plotly figure or PIL image left
-    in globals, PNG/JPEG bytes in globals, an image file written to the job dir."""
-    if capture.events:
-        return capture.events[-1]
-    import matplotlib.pyplot as plt
-
-    if plt.get_fignums() and _has_content(plt.gcf()):
-        return "mpl", plt.gcf()
-    for value in reversed(list(scope.values())):
-        found = _as_output(value)
-        if found is not None:
-            return found
-    files = sorted(glob.glob(os.path.join(job_dir, "**", "*.[pj][np]g"), recursive=True), key=os.path.getmtime)
-    if files:
-        import PIL.Image
-
-        return "pil", PIL.Image.open(files[-1])
-    return None, None
-
-
-def _as_output(value):
-    """(kind, object) when a global value is something we can draw, else None."""
-    import io
-
-    import PIL.Image
-
-    if isinstance(value, PIL.Image.Image):
-        return "pil", value
-    if type(value).__module__.startswith("plotly.") and hasattr(value, "to_json") and hasattr(value, "data"):
-        return "plotly", value
-    if isinstance(value, (bytes, bytearray)) and bytes(value[:4]) in IMAGE_MAGIC:
-        try:
-            return "pil", PIL.Image.open(io.BytesIO(bytes(value)))
-        except Exception:  # not a decodable image after all: not an output
-            return None
-    return None
-
-
-def _has_content(fig) -> bool:
-    return bool(fig.axes or fig.texts or fig.images or fig.patches or fig.lines or fig.artists)
-
-
-def _draw_mpl(fig, w: int, h: int):
-    """Draw a matplotlib figure at exactly w x h pixels (figure size set from the pixel size at DPI)."""
-    import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    from vinci_rl.render.raster import resize_exact, rgba_to_rgb_on_white
-
-    fig.set_dpi(DPI)
-    fig.set_size_inches(w / DPI, h / DPI)
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    rgba = np.asarray(canvas.buffer_rgba())
-    return np.ascontiguousarray(resize_exact(rgba_to_rgb_on_white(rgba), (w, h)))
+    rgb = found[1]
+    natural = [int(rgb.shape[1]), int(rgb.shape[0])]
+    rgb = resize_exact(rgb, (w, h)) if found[0] == "figure" else fit_on_white(rgb, (w, h))
+    return {"status": "ok", "kind": "rgb", "width": w, "height": h, "natural": natural, **notes}, np.ascontiguousarray(rgb)

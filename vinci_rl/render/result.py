@@ -15,6 +15,7 @@ EMPTY = "empty"  # nothing to render (empty code, empty figure, empty molecule)
 SANDBOX_VIOLATION = "sandbox_violation"  # the code tried something the sandbox forbids (file read, network, exec)
 RENDERER_CRASH = "renderer_crash"  # the renderer itself died (browser crash, worker killed); it is restarted
 UNSUPPORTED_LANGUAGE = "unsupported_language"
+MISSING_MODULE = "missing_module"  # the code needs a module/package the renderer does not have (message names it)
 
 STATUSES = (
     OK,
@@ -26,6 +27,7 @@ STATUSES = (
     SANDBOX_VIOLATION,
     RENDERER_CRASH,
     UNSUPPORTED_LANGUAGE,
+    MISSING_MODULE,
 )
 
 

@@ -22,6 +22,9 @@ RLIMITS_ONLY = "rlimits-only"
 # System paths bound read-only into every sandbox when they exist.
 SYSTEM_RO = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 ETC_RO = ("/etc/fonts", "/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives", "/var/cache/fontconfig")
+# The renderers' fontconfig file (the system's + CJK preferences, see fonts.py): bound into every sandbox and named
+# by FONTCONFIG_FILE in every renderer's environment.
+FONTS_CONF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fonts.conf")
 
 
 @functools.lru_cache(maxsize=1)
@@ -77,7 +80,7 @@ def bwrap_argv(
         argv += ["--cap-drop", "ALL"] + [x for cap in keep_caps for x in ("--cap-add", cap)]
     # The private /tmp first: binds below may live under /tmp (a venv or checkout there) and must sit on top of it.
     argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb << 20), "--tmpfs", "/tmp"]
-    binds = [p for p in (*SYSTEM_RO, *ETC_RO, *ro) if os.path.lexists(p)]
+    binds = [p for p in (*SYSTEM_RO, *ETC_RO, FONTS_CONF, *ro) if os.path.lexists(p)]
     for d in _parents(binds):  # bwrap would create them 0700: unreadable once a job drops to nobody
         argv += ["--perms", "0755", "--dir", d]
     for p in binds:
@@ -101,7 +104,8 @@ def _parents(paths: list[str]) -> list[str]:
 
 def scrubbed_env(home: str = "/tmp", extra: dict | None = None) -> dict:
     """A minimal environment: no tokens, proxies or credentials leak from the parent."""
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+           "FONTCONFIG_FILE": FONTS_CONF}
     env.update(extra or {})
     return env
 

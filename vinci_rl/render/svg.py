@@ -4,7 +4,8 @@ The worker runs under the sandbox (bubblewrap when available) with RLIMIT_AS. ca
 entities, no external DTDs) and a url_fetcher that serves `data:` URLs only: `href="/etc/passwd"`, `file://` and
 `http://` references are refused (drawn as nothing). The output is always rasterised at the requested size, so a
 1x1 viewBox still fills W x H; physical units (in, mm, pt) resolve at RenderConfig.svg_dpi (96 = the CSS pixel; RLRF's
-rewarder uses 128); alpha is composited onto white in the worker and raw RGB comes back.
+rewarder uses 128); alpha is composited onto white in the worker and raw RGB comes back. Fonts: cairo draws a text run with one font and
+no glyph fallback, so a run with CJK text is drawn with an installed Noto CJK family (fonts.py `cairo_family`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,40 @@ def data_only_fetcher(url: str, resource_type: str) -> bytes:
 def worker_setup() -> None:
     import cairosvg  # noqa: F401  (preload: the import is most of a cold start)
     import numpy  # noqa: F401
+
+    _install_cjk_text()
+
+
+def _install_cjk_text() -> None:
+    """Wrap cairosvg's text drawer: a run holding CJK text gets a CJK family its requested one lacks (cairo's toy
+    font API would draw boxes)."""
+    import subprocess
+
+    import cairosvg.text
+
+    from vinci_rl.render.fonts import cairo_family
+
+    try:
+        out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        out = ""
+    installed = {name.strip() for line in out.splitlines() for name in line.split(",")}
+    draw = cairosvg.text.text
+
+    def text(surface, node, draw_as_text=False):
+        family = (node.get("font-family") or "sans-serif").split(",")[0].strip("\"' ")
+        chosen = cairo_family(family, node.text or "", installed)
+        if chosen != family:
+            node["font-family"] = chosen
+        return draw(surface, node, draw_as_text)
+
+    import cairosvg.surface
+
+    # surface.py dispatches on its TAGS table and compares entries with its own `text` name: replace both.
+    for tag, fn in list(cairosvg.surface.TAGS.items()):
+        if fn is draw:
+            cairosvg.surface.TAGS[tag] = text
+    cairosvg.surface.text = cairosvg.text.text = text
 
 
 def handle(header: dict, payload: bytes) -> tuple[dict, bytes]:
