@@ -113,7 +113,8 @@ def to_reward_result(out: dict) -> Any:
     timings = dict(out.get("timings") or {})
     if "latency_s" in out:
         timings["pool_latency_s"] = float(out["latency_s"])
-    return RewardResult(float(out["overall"]), dict(out.get("terms") or {}), str(out["status"]), str(out.get("message", "")), timings)
+    return RewardResult(float(out["overall"]), dict(out.get("terms") or {}), str(out["status"]), str(out.get("message", "")), timings,
+                        list(out.get("missing_resources") or []))
 
 
 class PoolScoringBackend:

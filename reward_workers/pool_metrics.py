@@ -23,6 +23,7 @@ class Stats:
         self.status: Counter = Counter()
         self.latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self.cache_hits = 0
+        self.missing_resources = 0  # samples whose render could not load something (CDN resource not mirrored)
         self.retries = 0
         self.timeouts = 0
         self.restarts = 0
@@ -33,6 +34,7 @@ class Stats:
         self.status[result["status"]] += 1
         self.latencies.append(latency)
         self.cache_hits += int(cached)
+        self.missing_resources += int(bool(result.get("missing_resources")))
 
 
 class PoolStats:
@@ -73,6 +75,7 @@ class PoolStats:
             "workers": float(ready),
             "workers_pending": float(starting),
             "cache_hit_rate": st.cache_hits / st.samples if st.samples else 0.0,
+            "missing_resources_rate": st.missing_resources / st.samples if st.samples else 0.0,
             "retries": float(st.retries),
             "timeouts": float(st.timeouts),
             "worker_restarts": float(st.restarts),

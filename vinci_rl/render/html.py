@@ -10,8 +10,8 @@ turns it off for HTML pages (plotly figures always get it).
 
 CDN resources: a request for a framework, icon font or web font on a CDN host is answered from the offline mirror
 (cdn_mirror.py) through Playwright's request interception: the bytes come from the mirror folder in this process,
-Chromium still has no network. When the page used the mirror, the screenshot waits for its web fonts and two frames
-(the Tailwind Play CDN builds its stylesheet from the DOM). Every request neither `data:` nor mirrored is aborted and
+Chromium still has no network. The screenshot waits for web fonts still loading (from the mirror or data: URLs) and,
+when the page used the mirror, two more frames (the Tailwind Play CDN builds its stylesheet from the DOM). Every request neither `data:` nor mirrored is aborted and
 listed in the result: extra["missing_resources"] (also extra["cdn_served"], extra["cdn_substituted"]).
 
 Library pages: plotly figures (from python code) and mermaid diagrams are drawn on dedicated pages that load their
@@ -49,7 +49,13 @@ LIBRARY_PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <body><div id="plot"></div><script>%s</script></body></html>"""
 WATCHDOG_SLACK_S = 2.0
 MAX_LISTED = 20  # missing resources / substitutions listed per render (the count is always exact)
-SETTLE_JS = """() => document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))))"""
+# Before the screenshot: web fonts still loading are awaited, then two frames (also after any mirrored resource: the
+# Tailwind Play CDN builds its stylesheet from the DOM).
+SETTLE_JS = """async (mirrored) => {
+  if (!mirrored && document.fonts.status === 'loaded') return;
+  await document.fonts.ready;
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+}"""
 PLOTLY_DRAW = """async ([fig, w, h]) => {
   const div = document.getElementById('plot');
   div.style.width = w + 'px'; div.style.height = h + 'px';
@@ -117,8 +123,8 @@ class HtmlBackend:
             deadline = time.monotonic() + self.config.timeout_for("html")
             page.set_viewport_size({"width": size[0], "height": size[1]})
             load(page, _ms_left(deadline))
-            if log.served:
-                self._guarded(lambda: page.evaluate(SETTLE_JS), _ms_left(deadline))
+            if kind == "html":
+                self._guarded(lambda: page.evaluate(SETTLE_JS, log.served > 0), _ms_left(deadline))
             png = self._screenshot(kind, _ms_left(deadline))
         except PlaywrightTimeout:
             self._drop_page(kind)

@@ -61,13 +61,19 @@ class RewardResult:
     status: str  # "ok", a render status (parse_error, timeout, blank, ...), "wrong_language" or "no_code"
     message: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    # What the render could not load (HTML: URLs the offline CDN mirror does not serve); the render went on without.
+    missing_resources: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.status == OK
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """overall, terms, status, message, timings; missing_resources too when there are any."""
+        d = asdict(self)
+        if not d["missing_resources"]:
+            del d["missing_resources"]
+        return d
 
 
 class _Work:
@@ -85,6 +91,7 @@ class _Work:
         self.ref: np.ndarray | None = None
         self.notes: list[str] = []
         self.timings: dict[str, float] = {}
+        self.missing_resources: list[str] = []
 
 
 class VisualScorer:
@@ -199,7 +206,8 @@ class VisualScorer:
                 w.timings["dino_batch_s"] = dino_s
                 w.timings["total_s"] += dino_s / len(works)
             terms = {name: w.terms[name] for name in self.config.weights if name in w.terms}
-            results.append(RewardResult(float(overall), terms, w.status, "; ".join(w.notes), w.timings))
+            results.append(RewardResult(float(overall), terms, w.status, "; ".join(w.notes), w.timings,
+                                        w.missing_resources))
         return results
 
     def _prepare(self, w: _Work) -> None:
@@ -230,6 +238,9 @@ class VisualScorer:
         try:
             res = self.renderer.render(s.lang, ex.code, size=render_size)
             status, image, message = res.status, res.image, res.message
+            w.missing_resources = [str(u) for u in res.extra.get("missing_resources", [])]
+            if w.missing_resources:
+                w.notes.append(f"{len(w.missing_resources)} resource(s) not loaded: {', '.join(w.missing_resources[:3])}")
         except Exception as e:  # a renderer bug must not kill the batch: it is a defined failure, reported
             status, image, message = RENDERER_CRASH, None, f"{type(e).__name__}: {e}"
         w.timings["render_s"] = time.perf_counter() - t
