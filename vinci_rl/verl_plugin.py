@@ -3,7 +3,7 @@
 
 It registers what vinci-rl adds to verl, through verl's own extension points:
 - fixes for the pinned verl release (`vinci_rl.verl_fixes`),
-- the CPU platform and gloo process groups, only in processes of a CPU run (VINCI_RL_CPU=1),
+- the CPU platform, gloo process groups and unpinned CPU offload, only in processes of a CPU run (VINCI_RL_CPU=1),
 - the `vinci` reward manager (`vinci_rl.train.reward_manager`),
 - the `vinci_sync` trainer mode (`vinci_rl.train.trainer`: max-length schedule, reward metrics, sample log),
 - the `vinci_budget_agent` agent loop (`vinci_rl.schedule.agent_loop`: the step's budget as vLLM max_tokens).
@@ -30,6 +30,7 @@ def _register() -> None:
         from vinci_rl.cpu import verl_platform
 
         verl_platform.use_gloo_process_groups()
+        verl_platform.unpinned_cpu_offload()
     import vinci_rl.train.reward_manager  # noqa: F401  (registers the "vinci" reward manager)
     import vinci_rl.schedule.agent_loop  # noqa: F401  (registers the "vinci_budget_agent" agent loop)
     import vinci_rl.train.trainer  # noqa: F401  (registers the "vinci_sync" trainer mode)

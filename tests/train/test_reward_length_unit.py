@@ -5,6 +5,7 @@ answer. (Passing a token count as a character length made every rollout's length
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -30,6 +31,8 @@ def test_the_exact_program_gets_the_equal_length_score_not_the_floor():
     with Renderer() as r:
         reference = r.render("svg", PROGRAM, size=(64, 64)).image
     backend = LocalScoringBackend({"preset": "default"})
-    result = asyncio.run(backend.score(f"```svg\n{PROGRAM}\n```", _inputs(reference)))
+    coro = backend.score(f"```svg\n{PROGRAM}\n```", _inputs(reference))
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own: an earlier test may leave one running on this thread
+        result = pool.submit(asyncio.run, coro).result()
     assert result.status == "ok"
     assert result.terms["length"] == 0.75  # RLRF: an answer as long as the ground truth scores 0.75

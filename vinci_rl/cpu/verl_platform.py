@@ -163,3 +163,21 @@ def use_gloo_process_groups() -> None:
 
     initialize_global_process_group_ray.__vinci_rl_gloo__ = True
     dist.initialize_global_process_group_ray = initialize_global_process_group_ray
+
+
+def unpinned_cpu_offload() -> None:
+    """verl's FSDP engine builds forward-only models (the reference policy, when KL is used) with
+    CPUOffloadPolicy(pin_memory=True); pinning host memory needs CUDA. On a CPU run the parameters already live in
+    host memory: offload without pinning."""
+    import verl.workers.engine.fsdp.transformer_impl as impl
+
+    original = impl.CPUOffloadPolicy
+    if getattr(original, "__vinci_rl_unpinned__", False):
+        return
+
+    def cpu_offload_policy(*args, **kwargs):
+        kwargs["pin_memory"] = False
+        return original(*args, **kwargs)
+
+    cpu_offload_policy.__vinci_rl_unpinned__ = True
+    impl.CPUOffloadPolicy = cpu_offload_policy

@@ -147,6 +147,16 @@ def quiet_console(log_path: Path, verbose: bool = False) -> Iterator[IO[str]]:
             terminal.close()
 
 
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        with path.open("rb") as f:
+            f.seek(max(0, path.stat().st_size - 64_000))
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join("    " + line for line in text.splitlines()[-lines:])
+
+
 def run_quietly(fn, run_dir: Path, total: int | None, tag: str, verbose: bool):
     """fn() with its output in RUN_DIR/train.log and one line per step on the terminal (everything on the
     terminal when verbose). Returns fn's result; on failure names the log before re-raising."""
@@ -161,5 +171,5 @@ def run_quietly(fn, run_dir: Path, total: int | None, tag: str, verbose: bool):
                 return fn()
         except BaseException:
             if not verbose:
-                term.write(f"[{tag}] failed; the end of {log} has the error\n")
+                term.write(f"[{tag}] failed; the last lines of {log}:\n{_tail(log)}\n")
             raise
