@@ -114,7 +114,7 @@ def to_reward_result(out: dict) -> Any:
     if "latency_s" in out:
         timings["pool_latency_s"] = float(out["latency_s"])
     return RewardResult(float(out["overall"]), dict(out.get("terms") or {}), str(out["status"]), str(out.get("message", "")), timings,
-                        list(out.get("missing_resources") or []))
+                        list(out.get("missing_resources") or []), bool(out.get("weighted", False)))
 
 
 class PoolScoringBackend:
@@ -124,7 +124,8 @@ class PoolScoringBackend:
         from vinci_rl.reward.config import RewardConfig
 
         self.client = PoolClient(pool_cfg, reward_config)
-        self.length_unit = RewardConfig.from_dict(reward_config, source="recipe vinci.reward").length.unit
+        self.config = RewardConfig.from_dict(reward_config, source="recipe vinci.reward")
+        self.length_unit = self.config.length.unit
 
     @property
     def term_names(self) -> list[str]:

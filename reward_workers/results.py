@@ -1,7 +1,8 @@
 """The statuses a scored sample can end with, and the result dict that travels worker -> pool -> client.
 
 A result is a plain dict (cheap to ship through Ray): overall, terms, status, message, timings, missing_resources
-(what an HTML render could not load); the pool adds attempts, cached, latency_s.
+(what an HTML render could not load), weighted (overall is the terms' weighted sum); the pool adds attempts,
+cached, latency_s.
 """
 
 from __future__ import annotations
@@ -31,4 +32,5 @@ def result_dict(result: Any) -> dict[str, Any]:
         "message": str(result.message)[:2000],
         "timings": {k: float(v) for k, v in result.timings.items()},
         "missing_resources": [str(u)[:300] for u in getattr(result, "missing_resources", [])[:20]],
+        "weighted": bool(getattr(result, "weighted", False)),
     }

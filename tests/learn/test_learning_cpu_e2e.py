@@ -16,6 +16,8 @@ import pytest
 from safetensors.numpy import load_file
 
 from vinci_rl.learn.pipeline import LearnConfig, run_pipeline
+from vinci_rl.reward.composite import composite
+from vinci_rl.reward.config import RewardConfig
 
 E2E_LOCK = "/tmp/vinci-e2e.lock"
 SFT_STEPS, GRPO_STEPS = 100, 2
@@ -26,7 +28,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1500)]
 def learn_run(tmp_path_factory):
     cfg = LearnConfig(
         run_dir=tmp_path_factory.mktemp("learn"), n_train=1000, sft_steps=SFT_STEPS, grpo_steps=GRPO_STEPS,
-        grpo_overrides=["data.train_batch_size=8", "actor_rollout_ref.actor.ppo_mini_batch_size=8"],
+        grpo_overrides=["data.train_batch_size=8", "actor_rollout_ref.actor.ppo_mini_batch_size=8",
+                        "+vinci.weight_ramp={term:length,start:0.0,steps:2}"],
     )  # fmt: skip
     out = io.StringIO()
     with open(E2E_LOCK, "w") as lock:
@@ -70,6 +73,25 @@ def test_grpo_from_the_sft_checkpoint_scores_every_rollout_with_the_render_rewar
     assert np.mean([s["reward_extra_info"]["length"] for s in ok]) > 0.0
     for m in metrics:
         assert m["data"]["reward/scored_samples"] == per_step
+
+
+def test_the_length_weight_ramp_is_logged_and_used_per_step(learn_run):
+    """vinci.weight_ramp (length 0 at step 1 -> the preset's weight at step 2): each step logs its weight, and every
+    rendered rollout's reward is the composite of its terms with that step's length weight."""
+    _, result = learn_run
+    run_dir = result.runs["rl"].run_dir
+    weights = RewardConfig.from_preset("default").weights
+    logged = {m["step"]: m["data"]["reward/weight/length"] for m in _jsonl(run_dir / "metrics.jsonl")}
+    assert logged == {1: 0.0, 2: weights["length"]}
+    checked = 0
+    for s in _jsonl(run_dir / "samples.jsonl"):
+        info = s["reward_extra_info"]
+        if s["status"] == "ok":
+            terms = {k: info[k] for k in weights}
+            step_weights = {**weights, "length": logged[s["step"]]}
+            assert info["vinci/reward"] == pytest.approx(composite(terms, step_weights, True), abs=1e-5)
+            checked += 1
+    assert checked > 8
 
 
 def test_grpo_changed_the_sft_weights(learn_run):

@@ -138,3 +138,29 @@ def test_run_single_streams_samples_to_the_pool(ray_cluster, tokenizer):
         assert [o["reward_score"] for o in local_outs] == pytest.approx([o["reward_score"] for o in outs], abs=1e-5)
     finally:
         deployment.stop_pool(PoolConfig.from_dict(pool_block))
+
+
+def test_weight_ramp_reweighs_training_samples_and_leaves_failures(tokenizer):
+    """With vinci.weight_ramp, a row carrying the step's weight (the trainer's column) is scored with the ramped
+    term at that weight; a row without it (validation) keeps vinci.reward's weights; a failure stays -1."""
+    from vinci_rl.reward.composite import composite
+    from vinci_rl.schedule.weight_ramp import WEIGHT_KEY
+
+    reward = {"weights": {"pixel_l2": 1.0, "length": 0.5, "format": 0.1}, "size": [96, 96]}
+    vinci = {"pool": {"enabled": False}, "reward": reward, "weight_ramp": {"term": "length", "start": 0.0, "steps": 3}}
+    responses = [fenced("svg", svg("red")), "I cannot draw that."]
+    plain, ramped = _batch(tokenizer, responses), _batch(tokenizer, responses)
+    short_gt = np.array([{"style": "rule", "ground_truth": svg("red")[:40]}] * 2, dtype=object)
+    plain.non_tensor_batch["reward_model"] = ramped.non_tensor_batch["reward_model"] = short_gt  # answer too long
+    ramped.non_tensor_batch[WEIGHT_KEY] = np.array([3.0, 3.0])
+    manager = _manager(vinci, tokenizer)
+    assert manager.ramp.end == 0.5  # the term's weight in vinci.reward
+    (kept, failed), _ = _run_in_own_loop(manager, plain, 2)
+    (moved, failed_ramped), _ = _run_in_own_loop(manager, ramped, 2)
+    terms = {k: moved["reward_extra_info"][k] for k in reward["weights"]}
+    assert terms["length"] < 0.7 < terms["pixel_l2"]  # the weights matter: the terms differ
+    assert kept["reward_score"] == pytest.approx(composite(terms, reward["weights"], True), abs=1e-6)
+    assert moved["reward_score"] == pytest.approx(composite(terms, {**reward["weights"], "length": 3.0}, True), abs=1e-6)
+    assert moved["reward_score"] < kept["reward_score"]
+    assert moved["reward_extra_info"]["vinci/reward"] == moved["reward_score"]
+    assert failed["reward_score"] == failed_ramped["reward_score"] == -1.0

@@ -20,6 +20,8 @@ def test_grpo_and_sft_lines_carry_the_essentials():
         4.0, 68.0,
     )  # fmt: skip
     assert grpo == "[grpo]  step  3/20  reward -0.250  pixel_l2 +0.10  ok 88%  step 4.0s  ETA 1m08s"
+    ramped = step_line("grpo", 1, 2, {"critic/score/mean": 0.5, "reward/weight/length": 0.05}, None, None)
+    assert ramped == "[grpo]  step 1/2  reward +0.500  length weight 0.050"
     sft = step_line("sft", 40, 250, {"train/loss": 0.62, "train/lr": 2e-3}, 1.5, 315.0)
     assert sft == "[sft]  step  40/250  loss 0.6200  lr 2.0e-03  step 1.5s  ETA 5m15s"
 

@@ -30,6 +30,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from vinci_rl.render.result import BLANK, RENDERER_CRASH, is_near_white
+from vinci_rl.reward.composite import composite
 from vinci_rl.reward.config import DINO_TERMS, IMAGE_TERMS, RewardConfig
 from vinci_rl.reward.extract import OK, extract_code
 from vinci_rl.reward.image import ImageLike, align, fit_size, has_detail, pad_to, resize, scoring_size, to_rgb
@@ -63,6 +64,8 @@ class RewardResult:
     timings: dict[str, float] = field(default_factory=dict)
     # What the render could not load (HTML: URLs the offline CDN mirror does not serve); the render went on without.
     missing_resources: list[str] = field(default_factory=list)
+    # overall is the weighted sum of terms (false: a failure value, which no reweighting changes).
+    weighted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -207,7 +210,7 @@ class VisualScorer:
                 w.timings["total_s"] += dino_s / len(works)
             terms = {name: w.terms[name] for name in self.config.weights if name in w.terms}
             results.append(RewardResult(float(overall), terms, w.status, "; ".join(w.notes), w.timings,
-                                        w.missing_resources))
+                                        w.missing_resources, weighted=not self._failed(w)))
         return results
 
     def _prepare(self, w: _Work) -> None:
@@ -378,14 +381,13 @@ class VisualScorer:
             self._tokenizer = AutoTokenizer.from_pretrained(lcfg.tokenizer)
         return len(self._tokenizer.encode(text, add_special_tokens=False))
 
+    def _failed(self, w: _Work) -> bool:
+        """The overall reward is the failure value: no code, or a failed render under render_failure: overall."""
+        return w.code is None or (w.render_failed and self.config.render_failure == "overall")
+
     def _composite(self, w: _Work) -> float:
         cfg = self.config
-        if w.code is None or (w.render_failed and cfg.render_failure == "overall"):
+        if self._failed(w):
             return cfg.failure_value(w.status)
-        present = [(cfg.weights[n], v) for n, v in w.terms.items() if n in cfg.weights]
-        total = sum(wt * v for wt, v in present)
-        if cfg.normalize_weights:
-            denom = sum(wt for wt, _ in present)
-            return total / denom if denom else 0.0
-        return total
+        return composite(w.terms, cfg.weights, cfg.normalize_weights)
 

@@ -46,6 +46,7 @@ def step_line(tag: str, step: int, total: int | None, data: dict, step_s: float 
         parts += [f"{t} {float(data[f'reward/{t}/mean']):+.2f}" for t in terms if t not in NOT_TERMS and "/" not in t]
         if "reward/status/ok" in data:
             parts.append(f"ok {100 * float(data['reward/status/ok']):.0f}%")
+        parts += [f"{k.rsplit('/', 1)[1]} weight {float(v):.3f}" for k, v in data.items() if k.startswith("reward/weight/")]
     if "train/loss" in data:
         parts.append(f"loss {float(data['train/loss']):.4f}")
     if "train/lr" in data:

@@ -11,6 +11,8 @@ weights, failure values) and `vinci.pool` block (where scoring runs):
   on the cluster or created by the first reward manager of the job; `run_single` awaits the pool's ObjectRef in
   verl's event loop, so samples score on the pool's CPU workers while the rest of the batch still generates.
 - `vinci.pool.enabled: false`: scoring in this process, on one dedicated thread (`LocalScoringBackend`).
+With a `vinci.weight_ramp` block, a training sample's overall reward is recomputed with the step's weight of the
+ramped term (the trainer writes it into the batch; vinci_rl/schedule/weight_ramp.py).
 A sample whose row is malformed or whose scoring raises gets the configured failure reward with status
 `bad_sample` / `reward_error` (and a logged traceback); a pool fault gives `worker_failure` / `timeout`: every
 sample gets a reward, none crashes the step.
@@ -31,6 +33,8 @@ from verl.experimental.reward_loop.reward_manager import register
 from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 
 from reward_workers.results import ALL_STATUSES, EXTRA_STATUSES  # noqa: F401  (status/<kind> keys, re-exported)
+from vinci_rl.reward.composite import reweighted
+from vinci_rl.schedule.weight_ramp import WEIGHT_KEY, WeightRamp
 from vinci_rl.train.sample_fields import SampleFieldError, reward_inputs
 
 logger = logging.getLogger(__name__)
@@ -96,6 +100,16 @@ class LocalScoringBackend:
         return await loop.run_in_executor(self._executor, self._score_blocking, response, inputs)
 
 
+def ramp_of(vinci: dict) -> WeightRamp | None:
+    """The recipe's `vinci.weight_ramp` with its end weight resolved against `vinci.reward` (None without one)."""
+    if vinci.get("weight_ramp") is None:
+        return None
+    from vinci_rl.reward.config import RewardConfig
+
+    reward_cfg = RewardConfig.from_dict(vinci.get("reward") or {}, source="vinci.reward")
+    return WeightRamp.from_dict(vinci["weight_ramp"]).resolved(reward_cfg.weights)
+
+
 def make_backend(vinci: dict):
     """The scoring backend the recipe's `vinci` block asks for: the reward pool, or in-process scoring."""
     from reward_workers.config import PoolConfig
@@ -121,6 +135,16 @@ class VinciRewardManager(RewardManagerBase):
         if key not in self._backends:
             self._backends[key] = make_backend(vinci)
         self.backend = self._backends[key]
+        self.ramp = ramp_of(vinci)
+
+    def _overall(self, result, item) -> float:
+        """The result's overall reward, with the ramped term at this step's weight when the batch carries one."""
+        step_weight = item.non_tensor_batch.get(WEIGHT_KEY) if self.ramp is not None else None
+        if step_weight is None:
+            return float(result.overall)
+        reward_cfg = self.backend.config
+        weights = {**reward_cfg.weights, self.ramp.term: float(step_weight)}
+        return reweighted(result, weights, reward_cfg.normalize_weights)
 
     def _decode(self, item) -> str:
         response_ids = item.batch["responses"]
@@ -142,7 +166,7 @@ class VinciRewardManager(RewardManagerBase):
             return self._failure("bad_sample", f"{type(e).__name__}: {e}")
         try:
             result = await self.backend.score(response, inputs)
-            reward = float(result.overall)
+            reward = self._overall(result, item)
             elapsed = float(result.timings.get("total_s", 0.0))
             info = extra_info_row(reward, result.terms, self.backend.term_names, result.status, elapsed, inputs.index)
         except Exception as e:  # noqa: BLE001 - a defined failure value, logged with its traceback

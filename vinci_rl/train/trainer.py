@@ -6,6 +6,8 @@ and nothing of the loop:
 - `_next_train_batch`: writes the step's generation budget (`vinci.schedule`) into the batch, which the
   `vinci_budget_agent` loop hands to vLLM as max_tokens; logged as `schedule/max_tokens`,
   `schedule/truncation_rate`, `schedule/response_length_{mean,max}`;
+  with a `vinci.weight_ramp` block, also the ramped term's weight at this step (the reward manager recomputes
+  each sample's reward with it), logged as `reward/weight/<term>`;
 - `_compute_metrics`:
 - `reward/<term>/mean` for every reward term and `reward/status/<kind>` (rate of each render status),
   from the `reward_extra_info` the `vinci` reward manager attached to each sample;
@@ -32,7 +34,8 @@ from reward_workers.client import pool_step_metrics
 from vinci_rl.report.training_pictures import PicturesConfig, TrainingPictures
 from vinci_rl.reward.config import RewardConfig
 from vinci_rl.schedule.max_length import BUDGET_KEY, MaxLengthSchedule, truncation_rate
-from vinci_rl.train.reward_manager import BOOKKEEPING_KEYS, SCORED_KEY, vinci_section
+from vinci_rl.schedule.weight_ramp import WEIGHT_KEY
+from vinci_rl.train.reward_manager import BOOKKEEPING_KEYS, SCORED_KEY, ramp_of, vinci_section
 
 RUN_DIR_ENV = "VINCI_RL_RUN_DIR"
 
@@ -76,6 +79,7 @@ class VinciSyncTrainer(PPOTrainerSync):
         schedule = vinci.get("schedule")
         self.schedule = MaxLengthSchedule.from_dict(schedule) if schedule is not None else None
         self.budgets: dict[int, int] = {}
+        self.ramp = ramp_of(vinci)  # checked here, at start-up, against vinci.reward's terms
         self.pictures = self._build_pictures(vinci)
 
     def _build_pictures(self, vinci: dict) -> TrainingPictures | None:
@@ -93,6 +97,8 @@ class VinciSyncTrainer(PPOTrainerSync):
             budget = self.schedule.budget(self.global_steps, gt, cap=int(self.config.data.max_response_length))
             tu.assign_non_tensor_data(batch, BUDGET_KEY, budget)
             self.budgets[self.global_steps] = budget
+        if self.ramp is not None:
+            tu.assign_non_tensor_data(batch, WEIGHT_KEY, self.ramp.weight(self.global_steps))
         return batch
 
     def _schedule_metrics(self, step: int, lengths: list[int]) -> dict[str, float]:
@@ -119,6 +125,8 @@ class VinciSyncTrainer(PPOTrainerSync):
         metrics.update(reward_metrics(infos))
         metrics.update(pool_step_metrics(self.config))  # reward_pool/...: latency, queue depth, failures, cache hits
         metrics.update(self._schedule_metrics(global_steps, [len(r) for r in responses]))
+        if self.ramp is not None:
+            metrics[f"reward/weight/{self.ramp.term}"] = self.ramp.weight(global_steps)
         records = self._sample_records(global_steps, keys, infos, responses)
         run_dir = os.environ.get(RUN_DIR_ENV)
         if run_dir:

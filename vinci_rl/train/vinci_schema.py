@@ -30,11 +30,18 @@ def _check_pictures(section: Any) -> None:
     PicturesConfig.from_dict(section or {}, source="vinci.pictures")
 
 
+def _check_weight_ramp(section: Any) -> None:
+    from vinci_rl.schedule.weight_ramp import WeightRamp
+
+    WeightRamp.from_dict(section or {}, source="vinci.weight_ramp")
+
+
 SECTIONS: dict[str, Callable[[Any], None]] = {
     "pictures": _check_pictures,
     "reward": _check_reward,
     "pool": _check_pool,
     "schedule": _check_schedule,
+    "weight_ramp": _check_weight_ramp,
 }
 
 
