@@ -151,12 +151,9 @@ class _Rejected(Exception):
 def _token_counter(tokenizer_path: str | None):
     if not tokenizer_path:
         return None
-    from transformers import AutoTokenizer
+    from vinci_rl.models.locate import load_tokenizer
 
-    try:
-        tok = AutoTokenizer.from_pretrained(tokenizer_path)
-    except Exception as e:  # OSError / ValueError / hub errors: name the path either way
-        raise ValueError(f"cannot load tokenizer {tokenizer_path!r}: {e}") from e
+    tok = load_tokenizer(tokenizer_path, "--tokenizer")  # a ValueError naming the path, in seconds
     return lambda code: count_tokens(tok, code)
 
 

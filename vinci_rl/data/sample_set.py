@@ -93,9 +93,9 @@ def build_sample_set(
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = None
     if tokenizer_path:
-        from transformers import AutoTokenizer
+        from vinci_rl.models.locate import load_tokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(tokenizer_path)
+        tokenizer = load_tokenizer(tokenizer_path, "--tokenizer")
     summary = SampleSetSummary()
     with Renderer() as renderer:
         for split, plan in sample_plan(n_train, n_val, seed).items():

@@ -130,9 +130,9 @@ def build_shapes_set(out_dir, n_train: int = 4000, seed: int = 0, tokenizer_path
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = None
     if tokenizer_path:
-        from transformers import AutoTokenizer
+        from vinci_rl.models.locate import load_tokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(tokenizer_path)
+        tokenizer = load_tokenizer(tokenizer_path, "--tokenizer")
     heldout = heldout_programs()
     train, skipped = train_programs(n_train, seed, set(heldout))
     summary = {"task": "shapes", "seed": seed, "heldout_seed": HELDOUT_SEED, "skipped_heldout": skipped, "rows": {}}

@@ -166,8 +166,10 @@ def load_dinov2(cfg: DinoConfig) -> Any:
     from transformers import Dinov2Config, Dinov2Model
 
     if cfg.model:
+        from vinci_rl.models.locate import locate_pretrained
+
         try:
-            return Dinov2Model.from_pretrained(cfg.model)
+            return Dinov2Model.from_pretrained(locate_pretrained(cfg.model, "reward.dino.model"))  # fails in seconds
         except Exception as e:  # OSError / ValueError / hub errors: name the source either way
             raise RuntimeError(f"cannot load DINOv2 weights from reward.dino.model={cfg.model!r}: {e}") from e
     conf = Dinov2Config(**dict(cfg.config or {}))
