@@ -82,7 +82,7 @@ class RewardPool:
         t0 = time.monotonic()
         job_id = str(request.get("job") or "")
         self.stats.bucket(job_id)  # exists from now on: pool events count in it
-        key = request_key(request, self.reward_cfg.language)
+        key = request_key(request, self.reward_cfg)
         cached = True
         if key in self._cache:
             self._cache.move_to_end(key)

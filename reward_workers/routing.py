@@ -30,15 +30,17 @@ class Job:
     solo: bool = False
 
 
-def request_key(request: dict, language_cfg: Any) -> str:
-    """Identity of a scoring request: language + extracted code + reference + ground truth. Requests with the same
-    key are scored once (in-flight duplicates share a future, finished ones come from the result cache)."""
-    from vinci_rl.reward.extract import extract_code
+def request_key(request: dict, reward_cfg: Any) -> str:
+    """Identity of a scoring request: language + the answer as the render plan reads it (code and how it was read)
+    + reference + ground truth. Requests with the same key are scored once (in-flight duplicates share a future,
+    finished ones come from the result cache). The sizes need no part of their own: the reference and the config
+    fix them."""
+    from vinci_rl.reward.plan import read_answer
 
     lang = str(request.get("lang"))
-    ex = extract_code(str(request.get("response", "")), lang, language_cfg.aliases, language_cfg.on_missing)
+    ex = read_answer(str(request.get("response", "")), lang, reward_cfg)
     gt = request.get("ground_truth")
-    parts = [lang, ex.code, ex.fence_ok, ex.status, request.get("ref_key"), request.get("gt_length"),
+    parts = [lang, ex.code, ex.fence_ok, ex.status, ex.how, request.get("ref_key"), request.get("gt_length"),
              hashlib.sha1(gt.encode()).hexdigest() if isinstance(gt, str) else None]  # fmt: skip
     if not request.get("ref_key"):  # no reference hash: never share results
         parts.append(id(request))

@@ -64,6 +64,8 @@ class PrefetchRenderer:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reward-render")
         self._renderer = None  # created on the render thread, used only there
         self._queued: dict[tuple, deque[Future]] = {}
+        self.hits = 0  # renders the scorer found prefetched
+        self.misses = 0  # renders the scorer asked for that were not prefetched (rendered on demand)
 
     def _render(self, lang: str, code: str, size) -> Any:
         if self._renderer is None:
@@ -79,12 +81,18 @@ class PrefetchRenderer:
     def render(self, lang: str, code: str, size=None) -> Any:
         queued = self._queued.get((lang, code, tuple(size) if size else None))
         if queued:
+            self.hits += 1
             fut = queued.popleft()
             if not queued:
                 del self._queued[(lang, code, tuple(size))]
         else:
+            self.misses += 1
             fut = self._thread.submit(self._render, lang, code, size)
         return fut.result()
+
+    def warm(self, lang: str, code: str) -> Any:
+        """Render a warm-up program now (starts the language's backend); not counted as a hit or a miss."""
+        return self._thread.submit(self._render, lang, code, (32, 32)).result()
 
     def drain(self) -> None:
         """Wait for renders that were queued but not used (keeps the next batch in step)."""
@@ -130,7 +138,7 @@ class RewardWorker:
             code = WARMUP_PROGRAMS.get(lang)
             if code is None:
                 raise ValueError(f"pool.warm_languages: no warm-up program for {lang!r}; known: {sorted(WARMUP_PROGRAMS)}")
-            self.scorer.renderer.render(lang, code, (32, 32))
+            self.renderer.warm(lang, code)
 
     # ---- control (answered on the second actor thread, even mid-batch) -------------------------------
 
@@ -158,6 +166,8 @@ class RewardWorker:
             "encoder_forward_calls": getattr(enc, "forward_calls", 0),
             "encoder_crops": getattr(enc, "crops_encoded", 0),
             "encoder_cache_hits": getattr(enc, "cache_hits", 0),
+            "prefetch_hits": self.renderer.hits,
+            "prefetch_misses": self.renderer.misses,
             "rss_bytes": rss_bytes(os.getpid(), children=False),
             "rss_with_children_bytes": rss_bytes(os.getpid(), children=True),
         }
@@ -238,18 +248,10 @@ class RewardWorker:
         return Sample(req["response"], req["lang"], reference, req.get("ground_truth"), req.get("gt_length"))
 
     def _prefetch(self, samples: list[Any]) -> None:
-        """Queue every render the scorer is about to ask for (same extraction and size rules as the scorer)."""
-        from vinci_rl.reward.extract import extract_code
-        from vinci_rl.reward.image import scoring_size, to_rgb
-
-        cfg = self.config
-        for s in samples:
-            ex = extract_code(s.response, s.lang, cfg.language.aliases, cfg.language.on_missing)
-            if ex.code is None:
-                continue
-            s.reference = to_rgb(s.reference)
-            size = scoring_size((s.reference.shape[1], s.reference.shape[0]), cfg.size, cfg.max_pixels)
-            self.renderer.prefetch(s.lang, ex.code, size)
+        """Queue every render the scorer is about to ask for: the jobs of its render plan (vinci_rl/reward/plan.py),
+        so the answer at its render size and a ground-truth reference are rendered ahead as well."""
+        for job in self.scorer.planned_renders(samples):
+            self.renderer.prefetch(job.lang, job.code, job.size)
 
     def _score_isolating(self, samples: list[Any]) -> list[dict]:
         try:

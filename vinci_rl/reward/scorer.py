@@ -1,8 +1,9 @@
 """VisualScorer: response text + target language + reference image -> RewardResult (overall + named terms).
 
-Steps per sample: extract the code of the target language -> pick the scoring size -> the reference at that
-size (the image, or the ground truth rendered when reference_source is ground_truth) -> render -> resize the
-render to the reference (and, on a fixed canvas, pad both to it) -> blank / no-content checks -> image terms
+Steps per sample: the render plan (plan.py: the code of the target language, the scoring size, the render
+size) -> the reference at the scoring size (the image, or the ground truth rendered when reference_source is
+ground_truth) -> render -> resize the render to the reference (and, on a fixed canvas, pad both to it) ->
+blank / no-content checks -> image terms
 (pixel_l2, canny_l2, ssim, ssim_structure, shape, pixel_coarse, lpips, dreamsim) -> DINO terms, batched over
 all samples of a `score_many` call (a group's shared reference is encoded once and cached) -> text terms
 (length, format) -> composite.
@@ -30,10 +31,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from vinci_rl.render.result import BLANK, RENDERER_CRASH, is_near_white
-from vinci_rl.reward.composite import composite
 from vinci_rl.reward.config import DINO_TERMS, IMAGE_TERMS, RewardConfig
-from vinci_rl.reward.extract import OK, extract_code
-from vinci_rl.reward.image import ImageLike, align, fit_size, has_detail, pad_to, resize, scoring_size, to_rgb
+from vinci_rl.reward.extract import OK
+from vinci_rl.reward.image import ImageLike, align, has_detail, pad_to, resize, to_rgb
+from vinci_rl.reward.plan import RenderJob, RenderPlan, plan_render, read_answer, renderer_max_pixels
 from vinci_rl.reward.terms.coarse import PixelCoarse, ShapeOverlap
 from vinci_rl.reward.terms.colour import ColourTerm
 from vinci_rl.reward.terms.dino import coarse_fine, crops_mean
@@ -64,8 +65,6 @@ class RewardResult:
     timings: dict[str, float] = field(default_factory=dict)
     # What the render could not load (HTML: URLs the offline CDN mirror does not serve); the render went on without.
     missing_resources: list[str] = field(default_factory=list)
-    # overall is the weighted sum of terms (false: a failure value, which no reweighting changes).
-    weighted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -88,6 +87,7 @@ class _Work:
         self.status = OK
         self.render_failed = False
         self.code: str | None = None
+        self.gt_code: str | None = None
         self.fence_ok = False
         self.lenient = False
         self.pred: np.ndarray | None = None
@@ -115,9 +115,7 @@ class VisualScorer:
         self._length = LengthReward(cfg.length.floor_ratio, cfg.length.floor_penalty)
         self._format = FormatReward(wrong_value=cfg.format.wrong_value, lenient_value=cfg.format.lenient_value)
         self._gt_renders: OrderedDict[tuple, np.ndarray | None] = OrderedDict()
-        from vinci_rl.render.config import RenderConfig
-
-        self._render_max_pixels = RenderConfig.from_dict(cfg.render).max_pixels
+        self._render_max_pixels = renderer_max_pixels(cfg)
         plain = {
             "pixel_l2": PixelL2(both_flat=cfg.pixel.both_flat),
             "canny_l2": CannyL2(both_flat=cfg.pixel.both_flat),
@@ -210,14 +208,41 @@ class VisualScorer:
                 w.timings["total_s"] += dino_s / len(works)
             terms = {name: w.terms[name] for name in self.config.weights if name in w.terms}
             results.append(RewardResult(float(overall), terms, w.status, "; ".join(w.notes), w.timings,
-                                        w.missing_resources, weighted=not self._failed(w)))
+                                        w.missing_resources))
         return results
+
+    def plan(self, sample: Sample) -> RenderPlan:
+        """The render plan of a sample under this scorer's config (sample.reference must be an RGB array)."""
+        ref = sample.reference
+        return plan_render(sample.response, sample.lang, (ref.shape[1], ref.shape[0]), self.config,
+                           sample.ground_truth, render_max_pixels=self._render_max_pixels)  # fmt: skip
+
+    def planned_renders(self, samples: Sequence[Sample]) -> list[RenderJob]:
+        """Every render score_many(samples) will ask the renderer for, in its order (a ground-truth reference is
+        rendered once: not again for a later sample of the call, nor when an earlier call cached it). Each sample's
+        reference becomes an RGB array; a sample whose reference cannot be read plans nothing (scoring reports it)."""
+        jobs: list[RenderJob] = []
+        gt_seen: set[tuple] = set()
+        for s in samples:
+            try:
+                s.reference = to_rgb(s.reference)
+            except (ValueError, TypeError):
+                continue
+            plan = self.plan(s)
+            if plan.gt_job is not None:
+                key = self._gt_key(plan.gt_job)
+                if key not in gt_seen and key not in self._gt_renders:
+                    jobs.append(plan.gt_job)
+                gt_seen.add(key)
+            if plan.answer_job is not None:
+                jobs.append(plan.answer_job)
+        return jobs
 
     def _prepare(self, w: _Work) -> None:
         """Extraction, reference, render and the non-DINO image terms of one sample."""
-        cfg, s = self.config, w.sample
+        s = w.sample
         t = time.perf_counter()
-        ex = extract_code(s.response, s.lang, cfg.language.aliases, cfg.language.on_missing)
+        ex = read_answer(s.response, s.lang, self.config)  # the plan's reading, before the reference is looked at
         w.code, w.fence_ok, w.lenient = ex.code, ex.fence_ok, ex.lenient
         w.timings["extract_s"] = time.perf_counter() - t
         if ex.code is None:
@@ -230,16 +255,15 @@ class VisualScorer:
         elif ex.lenient:
             w.notes.append(f"code read from a fence other than ```{s.lang}")
 
-        ref = to_rgb(s.reference)
-        size = scoring_size((ref.shape[1], ref.shape[0]), cfg.size, cfg.max_pixels)
-        canvas = (int(cfg.size[0]), int(cfg.size[1])) if isinstance(cfg.size, (list, tuple)) else size
-        render_size = self._render_size(s.lang, (ref.shape[1], ref.shape[0]), size)
-        ref = self._reference_at(w, ref, size, render_size)
-        w.ref = pad_to(ref, canvas)
+        s.reference = to_rgb(s.reference)
+        plan = self.plan(s)
+        w.gt_code = plan.gt_code
+        ref = self._reference_at(w, s.reference, plan)
+        w.ref = pad_to(ref, plan.canvas)
 
         t = time.perf_counter()
         try:
-            res = self.renderer.render(s.lang, ex.code, size=render_size)
+            res = self.renderer.render(s.lang, ex.code, size=plan.render_size)
             status, image, message = res.status, res.image, res.message
             w.missing_resources = [str(u) for u in res.extra.get("missing_resources", [])]
             if w.missing_resources:
@@ -249,7 +273,7 @@ class VisualScorer:
         w.timings["render_s"] = time.perf_counter() - t
 
         if image is not None:
-            image = pad_to(align(image, ref), canvas)
+            image = pad_to(align(image, ref), plan.canvas)
         status, message, failed = self._check_render(status, image, w.ref, message)
         if failed:
             w.status, w.render_failed = status, True
@@ -279,37 +303,28 @@ class VisualScorer:
             return BLANK, "render is near-white", cfg.blank_is_failure
         return OK, message, False
 
-    def _render_size(self, lang: str, ref_size: tuple[int, int], size: tuple[int, int]) -> tuple[int, int]:
-        """Where the prediction is rasterised: inside render_sizes[lang], at the reference's own size for a
-        layout-dependent language (capped at the renderer's max_pixels), else at the scoring size."""
-        cfg = self.config
-        box = cfg.render_sizes.get(lang)
-        if box:
-            return fit_size(size, tuple(box))
-        if lang in cfg.native_size_languages and tuple(ref_size) != tuple(size):
-            return scoring_size(ref_size, "reference", self._render_max_pixels)
-        return size
-
-    def _reference_at(self, w: _Work, ref: np.ndarray, size: tuple[int, int], render_size: tuple[int, int]) -> np.ndarray:
+    def _reference_at(self, w: _Work, ref: np.ndarray, plan: RenderPlan) -> np.ndarray:
         """The reference at the scoring size: the image resized, or the ground truth rendered like the prediction
         (reference_source: ground_truth)."""
-        s = w.sample
-        if self.config.reference_source == "ground_truth" and s.ground_truth is not None:
-            gt = self._gt_code(s)
-            if gt:
-                image = self._render_ground_truth(s.lang, gt, render_size)
+        if self.config.reference_source == "ground_truth" and w.sample.ground_truth is not None:
+            if plan.gt_job is not None:
+                image = self._render_ground_truth(plan.gt_job)
                 if image is not None:
-                    return resize(image, size, "bicubic")
+                    return resize(image, plan.size, "bicubic")
             w.notes.append("ground truth did not render: compared with the reference image")
-        return resize(ref, size, "bicubic")
+        return resize(ref, plan.size, "bicubic")
 
-    def _render_ground_truth(self, lang: str, code: str, size: tuple[int, int]) -> np.ndarray | None:
-        key = (lang, hashlib.sha1(code.encode()).hexdigest(), tuple(size))
+    @staticmethod
+    def _gt_key(job: RenderJob) -> tuple:
+        return (job.lang, hashlib.sha1(job.code.encode()).hexdigest(), tuple(job.size))
+
+    def _render_ground_truth(self, job: RenderJob) -> np.ndarray | None:
+        key = self._gt_key(job)
         if key in self._gt_renders:
             self._gt_renders.move_to_end(key)
             return self._gt_renders[key]
         try:
-            res = self.renderer.render(lang, code, size=size)
+            res = self.renderer.render(job.lang, job.code, size=job.size)
             image = res.image if res.status in (OK, BLANK) else None
         except Exception:  # a renderer bug on the ground truth: fall back to the image (noted by the caller)
             image = None
@@ -317,15 +332,6 @@ class VisualScorer:
         while len(self._gt_renders) > 64:
             self._gt_renders.popitem(last=False)
         return image
-
-    def _gt_code(self, s: Sample) -> str | None:
-        """The ground-truth code: as given under RLRF's reading (it renders and measures the raw string), else
-        read like a response with the raw fallback."""
-        if s.ground_truth is None:
-            return None
-        if self.config.language.on_missing == "rlrf":
-            return s.ground_truth
-        return extract_code(s.ground_truth, s.lang, self.config.language.aliases, "raw").code
 
     def _fail_image_terms(self, w: _Work) -> None:
         for name in self.config.weights:
@@ -362,7 +368,7 @@ class VisualScorer:
                 return
             gt_len = w.sample.gt_length
             if gt_len is None and w.sample.ground_truth is not None:
-                gt_len = self._measure(self._gt_code(w.sample) or "")
+                gt_len = self._measure(w.gt_code or "")
             if not gt_len:
                 w.notes.append("length skipped: no ground-truth length")
                 return
@@ -376,18 +382,19 @@ class VisualScorer:
         if not lcfg.tokenizer:
             raise ValueError("reward.length.unit is 'tokens' but reward.length.tokenizer is not set and no length was given")
         if self._tokenizer is None:
-            from transformers import AutoTokenizer
+            from vinci_rl.models.locate import load_tokenizer
 
-            self._tokenizer = AutoTokenizer.from_pretrained(lcfg.tokenizer)
+            self._tokenizer = load_tokenizer(lcfg.tokenizer, "reward.length.tokenizer")
         return len(self._tokenizer.encode(text, add_special_tokens=False))
-
-    def _failed(self, w: _Work) -> bool:
-        """The overall reward is the failure value: no code, or a failed render under render_failure: overall."""
-        return w.code is None or (w.render_failed and self.config.render_failure == "overall")
 
     def _composite(self, w: _Work) -> float:
         cfg = self.config
-        if self._failed(w):
+        if w.code is None or (w.render_failed and cfg.render_failure == "overall"):
             return cfg.failure_value(w.status)
-        return composite(w.terms, cfg.weights, cfg.normalize_weights)
+        present = [(cfg.weights[n], v) for n, v in w.terms.items() if n in cfg.weights]
+        total = sum(wt * v for wt, v in present)
+        if cfg.normalize_weights:
+            denom = sum(wt for wt, _ in present)
+            return total / denom if denom else 0.0
+        return total
 
