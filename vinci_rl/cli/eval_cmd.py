@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from vinci_rl.cli import CliError
 
@@ -100,4 +101,7 @@ def run(args: argparse.Namespace) -> int:
     except (PredictionError, ValueError, OSError, RuntimeError) as e:
         raise CliError(str(e)) from e
     print(result.text())
+    if result.nothing_rendered:  # the table holds failure values only: say so where it cannot be missed
+        note = next((n for n in result.notes if n.startswith("no prediction rendered")), "no prediction rendered")
+        print(f"warning: {note}; see {result.outputs['html']}", file=sys.stderr)
     return 0

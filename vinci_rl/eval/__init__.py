@@ -8,7 +8,8 @@ Metrics (metrics.py): render rate, format rate, StarVector DINO score, SSIM, MSE
 RDKit Tanimoto (chemistry), mean reward under a reward preset / recipe.
 """
 
-from vinci_rl.eval.evaluate import EvalConfig, EvalResult, SampleResult, aggregate, evaluate
+from vinci_rl.eval.evaluate import EvalConfig, evaluate
+from vinci_rl.eval.results import EvalResult, SampleResult, aggregate
 from vinci_rl.eval.predictions import PredictionError, ServerConfig, load_predictions
 
 __all__ = [

@@ -4,20 +4,22 @@
     result = evaluate(EvalConfig(data="runs/data/test.parquet", out_dir="runs/eval", predictions="preds.jsonl",
                                  dino="/models/dinov2-base", reward="default"))
 
-Per test row: pick the prediction (by extra_info.id, else extra_info.index) -> extract the code of the row's
-language (its last fenced block; a response without one is scored as raw text, and counts against the
-format rate) -> render it at the reference's size (capped at the reward's max_pixels) -> metrics (metrics.py).
-A row with no prediction, or a prediction that does not render (any render status but ok: errors, timeouts,
-near-white renders) counts in the render rate and takes each metric's failure value (DINO 0, SSIM 0, MSE 1,
-LPIPS 1, Tanimoto 0); the rendered-only means are reported beside. The mean reward is the recipe's own
-overall score (its failure values included), from VisualScorer with the same renders.
+Per test row (rows.read_rows): pick the prediction (by extra_info.id, else extra_info.index) -> the render plan
+of the reward config (vinci_rl/reward/plan.py), reading the code of the row's language leniently (its last
+fenced block; a response without one is scored as raw text, and counts against the format rate) -> render it
+where the reward renders it, compare at the reward's scoring size -> metrics (metrics.py). A row with no
+prediction, or a prediction that does not render (any render status but ok: errors, timeouts, near-white
+renders) counts in the render rate and takes each metric's failure value (DINO 0, SSIM 0, MSE 1, LPIPS 1,
+Tanimoto 0); the rendered-only means are reported beside, and the notes say how many rows had no prediction and
+when nothing rendered at all. The mean reward is the recipe's own overall score (its failure values included),
+from VisualScorer with the same renders; its status and notes go with each sample, so every report card says
+why it scored what it scored. Model weights (--dino) are located before any work: a path that is neither a
+local directory nor reachable fails in seconds, naming it.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,13 +28,16 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from vinci_rl.eval import metrics as M
+import vinci_rl.eval.metrics as M
+from vinci_rl.data.rows import RowError, TaskRow, answer_text, read_rows
 from vinci_rl.eval.local_model import LocalModelConfig, generate_local
 from vinci_rl.eval.predictions import Prediction, PredictionError, ServerConfig, generate, load_predictions
-from vinci_rl.reward.extract import extract_code
-from vinci_rl.reward.image import resize, scoring_size, to_rgb
+from vinci_rl.eval.results import MISSING, EvalResult, SampleResult, aggregate, json_default, rank_key
+from vinci_rl.reward.image import resize
+from vinci_rl.reward.plan import plan_sizes, read_answer
 
-MISSING = "missing"  # no prediction for this test row
+__all__ = ["EvalConfig", "EvalResult", "MISSING", "SampleResult", "aggregate", "evaluate", "load_test_rows", "rank_key"]
+
 DINO_BATCH = 32  # rendered samples per DINO forward pass (renders are not all kept in memory)
 THUMB_SIDE = 256  # gallery images are kept at most this large
 
@@ -59,90 +64,18 @@ class EvalConfig:
     progress: bool = True
 
 
-@dataclass
-class SampleResult:
-    id: str
-    index: int
-    language: str
-    status: str  # "ok", a render status, or "missing"
-    fence_ok: bool
-    metrics: dict[str, float | None]
-    message: str = ""
-    code: str = ""
-    reward_terms: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def rendered(self) -> bool:
-        return self.status == "ok"
+_Row = TaskRow  # a test row (vinci_rl.data.rows.TaskRow: id, index, language, ground_truth, decode(), ...)
 
 
-@dataclass
-class EvalResult:
-    config: dict[str, Any]
-    table: dict[str, dict[str, Any]]  # "overall" and each language -> metric -> value
-    samples: list[SampleResult]
-    notes: list[str]
-    outputs: dict[str, str] = field(default_factory=dict)
-    unmatched: list[str] = field(default_factory=list)  # prediction keys not in the test set
-    elapsed_s: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["samples"] = [asdict(s) for s in self.samples]
-        return d
-
-    def text(self) -> str:
-        cols = ["n", "render_rate", "format_rate", *[m for m in M.METRICS if any(m in r for r in self.table.values())]]
-        lines = ["  ".join(f"{c:>12}" for c in ["language", *cols])]
-        for name, row in self.table.items():
-            cells = [f"{name:>12}"]
-            for c in cols:
-                v = row.get(c)
-                cells.append(f"{'-' if v is None else (f'{v:.4f}' if isinstance(v, float) else v):>12}")
-            lines.append("  ".join(cells))
-        lines += [f"note: {n}" for n in self.notes]
-        lines += [f"{k}: {v}" for k, v in self.outputs.items()]
-        return "\n".join(lines)
-
-
-@dataclass
-class _Row:
-    id: str
-    index: int
-    language: str
-    ground_truth: str
-    image_png: bytes  # decoded when scored, so a large test set is not held as pixels
-    prompt: str
-    source: str
-
-    def decode(self) -> np.ndarray:
-        try:
-            return to_rgb(self.image_png)
-        except ValueError as e:
-            raise PredictionError(f"{self.source}: unreadable image: {e}") from e
-
-
-def load_test_rows(path: str | Path, limit: int | None = None) -> list[_Row]:
-    import pandas as pd
-
+def load_test_rows(path: str | Path, limit: int | None = None) -> list[TaskRow]:
+    """The test parquet's rows (the first `limit`); PredictionError naming the file / row / column otherwise."""
     path = Path(path)
     if not path.is_file():
         raise PredictionError(f"test parquet not found: {path}")
-    df = pd.read_parquet(path)
-    for col in ("images", "reward_model", "extra_info", "prompt"):
-        if col not in df.columns:
-            raise PredictionError(f"{path}: no column {col!r} (columns: {list(df.columns)}); make it with vinci-rl prepare")
-    rows = []
-    for i, r in enumerate(df.head(limit).itertuples() if limit else df.itertuples()):
-        info = r.extra_info
-        where = f"{path} row {i} (id {info.get('id')!r})"
-        try:
-            png = bytes(r.images[0]["bytes"])
-        except (TypeError, IndexError, KeyError) as e:
-            raise PredictionError(f"{where}: no image bytes in column 'images': {e}") from e
-        prompt = r.prompt[0]["content"] if len(r.prompt) else ""
-        gt = r.reward_model["ground_truth"]
-        rows.append(_Row(str(info["id"]), int(info["index"]), str(info["language"]), gt, png, prompt, where))
+    try:
+        rows = read_rows(path, limit)
+    except RowError as e:
+        raise PredictionError(str(e)) from e
     if not rows:
         raise PredictionError(f"{path}: no rows")
     return rows
@@ -168,12 +101,20 @@ class _CachingRenderer:
 
 
 def _dino_encoder(cfg: EvalConfig, notes: list[str]) -> Any:
+    """The StarVector DINO encoder (weights located now, loaded on first use), or None with a note."""
     if not (cfg.dino or cfg.dino_config):
         notes.append("dino_score omitted: no DINOv2 weights (--dino PATH, e.g. facebook/dinov2-base on disk)")
         return None
+    from vinci_rl.models.locate import ModelPathError, locate_pretrained
     from vinci_rl.reward.dino import DinoEncoder
 
-    enc = DinoEncoder({**M.STARVECTOR_DINO, "model": cfg.dino, "config": None if cfg.dino else cfg.dino_config})
+    model = None
+    if cfg.dino:
+        try:
+            model = locate_pretrained(cfg.dino, "--dino (DINOv2 weights)")
+        except ModelPathError as e:
+            raise PredictionError(str(e)) from e
+    enc = DinoEncoder({**M.STARVECTOR_DINO, "model": model, "config": None if cfg.dino else cfg.dino_config})
     if not cfg.dino:
         notes.append("dino_score from a random-weight DINOv2 config (tests / smoke runs only)")
     return enc
@@ -197,7 +138,7 @@ def _lpips_term(cfg: EvalConfig, notes: list[str]) -> Any:
 
 
 def _match(
-    rows: list[_Row], by_id: dict[str, Prediction], by_index: dict[int, Prediction]
+    rows: list[TaskRow], by_id: dict[str, Prediction], by_index: dict[int, Prediction]
 ) -> tuple[list[Prediction | None], list[str]]:
     """The prediction of each test row (by id, else by index; None when missing) and the unmatched keys."""
     preds = [by_id.get(r.id, by_index.get(r.index)) for r in rows]
@@ -222,14 +163,14 @@ def evaluate(cfg: EvalConfig, renderer: Any = None) -> EvalResult:
     rows = load_test_rows(cfg.data, cfg.limit)
     notes: list[str] = []
     reward_cfg = RewardConfig.load(cfg.reward) if cfg.reward else None  # config errors surface before any work
+    encoder = _dino_encoder(cfg, notes)  # so do weights that cannot be found
+    lpips_term = _lpips_term(cfg, notes)
     pred_path = cfg.predictions
     if pred_path is None:
         pred_path = _generate(cfg, rows, out / "predictions.jsonl", notes)
     preds, unmatched = _match(rows, *load_predictions(pred_path))
     if unmatched:
         notes.append(f"{len(unmatched)} predictions match no test row (first: {unmatched[:5]})")
-    encoder = _dino_encoder(cfg, notes)
-    lpips_term = _lpips_term(cfg, notes)
     if reward_cfg is None:
         notes.append("reward omitted (no --reward)")
 
@@ -244,6 +185,7 @@ def evaluate(cfg: EvalConfig, renderer: Any = None) -> EvalResult:
         if own:
             renderer.close()
     _fill_failures(samples, has_dino=encoder is not None, has_lpips=lpips_term is not None)
+    notes += _outcome_notes(samples)
 
     result = EvalResult(
         config={k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items() if k not in ("server", "local_model")},
@@ -254,13 +196,30 @@ def evaluate(cfg: EvalConfig, renderer: Any = None) -> EvalResult:
     )
     result.outputs = {"json": str(out / "eval.json"), "html": str(out / "report.html"), "predictions": str(pred_path)}
     result.elapsed_s = time.monotonic() - t0
-    Path(result.outputs["json"]).write_text(json.dumps(result.to_dict(), indent=2, default=_json_default))
+    Path(result.outputs["json"]).write_text(json.dumps(result.to_dict(), indent=2, default=json_default))
     refs = {k: v[0] for k, v in thumbs.items()}
     write_report(result, refs, {k: v[1] for k, v in thumbs.items()}, result.outputs["html"], cfg.gallery, cfg.title)
     return result
 
 
-def _generate(cfg: EvalConfig, rows: list[_Row], out_jsonl: Path, notes: list[str]) -> Path:
+def _outcome_notes(samples: list[SampleResult]) -> list[str]:
+    """Notes on rows without a prediction, and on an evaluation where no prediction rendered at all."""
+    notes = []
+    missing = [s.id for s in samples if s.status == MISSING]
+    if missing:
+        notes.append(f"{len(missing)} of {len(samples)} test rows have no prediction (first: {missing[:5]}); they "
+                     "count as failures")  # fmt: skip
+    answered = [s for s in samples if s.status != MISSING]
+    if answered and not any(s.rendered for s in answered):  # EvalResult.nothing_rendered; the CLI then fails
+        statuses: dict[str, int] = {}
+        for s in answered:
+            statuses[s.status] = statuses.get(s.status, 0) + 1
+        notes.append(f"no prediction rendered ({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}): every "
+                     "image metric is its failure value, not a measurement of the renders")  # fmt: skip
+    return notes
+
+
+def _generate(cfg: EvalConfig, rows: list[TaskRow], out_jsonl: Path, notes: list[str]) -> Path:
     items = [(r.id, r.prompt, r.image_png) for r in rows]
     if cfg.server is not None:
         path = generate(cfg.server, items, out_jsonl, cfg.progress)
@@ -276,7 +235,7 @@ def _generate(cfg: EvalConfig, rows: list[_Row], out_jsonl: Path, notes: list[st
 
 def _score_all(cfg: EvalConfig, rows, preds, renderer, reward_cfg, encoder, lpips_term):
     """Per-sample results (DINO batched every DINO_BATCH rendered samples) and id -> (reference, render) thumbnails."""
-    from vinci_rl.reward import VisualScorer
+    from vinci_rl.reward import RewardConfig, VisualScorer
 
     samples: list[SampleResult] = []
     thumbs: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
@@ -290,16 +249,14 @@ def _score_all(cfg: EvalConfig, rows, preds, renderer, reward_cfg, encoder, lpip
 
     cached = _CachingRenderer(renderer)
     scorer = VisualScorer(reward_cfg, renderer=cached) if reward_cfg is not None else None
+    # Sizes follow the reward's render plan; without a reward, the default one's with this harness's pixel cap.
+    plan_cfg = reward_cfg or RewardConfig.from_dict({"max_pixels": cfg.max_pixels, "render": cfg.render})
     try:
         for row, pred in tqdm(list(zip(rows, preds)), desc="eval", unit="sample", disable=not cfg.progress):
             reference = row.decode()
-            s, image, ref = _score_one(row, reference, pred, cached, reward_cfg, cfg.max_pixels, lpips_term)
-            if scorer is not None and pred is not None:
-                resp = pred.text if pred.is_response else f"```{row.language}\n{pred.text}\n```"
-                r = scorer.score(resp, row.language, reference, ground_truth=row.ground_truth)
-                s.metrics["reward"], s.reward_terms = r.overall, r.terms
-            elif scorer is not None:
-                s.metrics["reward"] = reward_cfg.failure_value("no_code")
+            s, image, ref = _score_one(row, reference, pred, cached, plan_cfg, lpips_term)
+            if scorer is not None:
+                _reward(s, scorer, reward_cfg, row, reference, pred)
             samples.append(s)
             thumbs[s.id] = (thumbnail(reference), None if image is None else thumbnail(image))
             if s.rendered:
@@ -313,6 +270,18 @@ def _score_all(cfg: EvalConfig, rows, preds, renderer, reward_cfg, encoder, lpip
     return samples, thumbs
 
 
+def _reward(s: SampleResult, scorer: Any, reward_cfg: Any, row: TaskRow, reference: np.ndarray, pred: Any) -> None:
+    """The reward of one sample under the recipe's config, with its status and notes."""
+    if pred is None:
+        s.metrics["reward"] = reward_cfg.failure_value("no_code")
+        s.reward_status, s.reward_message = "no_code", "no prediction"
+        return
+    response = pred.text if pred.is_response else answer_text(row.language, pred.text)
+    r = scorer.score(response, row.language, reference, ground_truth=row.ground_truth)
+    s.metrics["reward"], s.reward_terms = r.overall, r.terms
+    s.reward_status, s.reward_message = r.status, r.message[:500]
+
+
 def thumbnail(image: np.ndarray, side: int = THUMB_SIDE) -> np.ndarray:
     """The image scaled down (aspect kept) so that its longer side is at most `side` (the report shows ~140 px)."""
     h, w = image.shape[:2]
@@ -322,13 +291,9 @@ def thumbnail(image: np.ndarray, side: int = THUMB_SIDE) -> np.ndarray:
     return resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), "area")
 
 
-def _score_one(
-    row: _Row, reference: np.ndarray, pred: Prediction | None, renderer: Any, reward_cfg: Any, max_pixels: int, lpips_term: Any
-):
-    """(SampleResult without DINO, the render or None, the reference at the scoring size)."""
-    size_policy = reward_cfg.size if reward_cfg is not None else "reference"
-    cap = reward_cfg.max_pixels if reward_cfg is not None else max_pixels
-    size = scoring_size((reference.shape[1], reference.shape[0]), size_policy, cap)
+def _score_one(row: TaskRow, reference: np.ndarray, pred: Prediction | None, renderer: Any, plan_cfg: Any, lpips_term: Any):
+    """(SampleResult without DINO and reward, the render at the scoring size or None, the reference at it)."""
+    size, _, render_size = plan_sizes(row.language, (reference.shape[1], reference.shape[0]), plan_cfg)
     ref = resize(reference, size, "bicubic")
     gt_smiles = M.smiles_of(row.language, row.ground_truth)
     if pred is None:
@@ -336,15 +301,14 @@ def _score_one(
         if gt_smiles:
             s.metrics["tanimoto"] = 0.0
         return s, None, ref
-    if pred.is_response:
-        aliases = reward_cfg.language.aliases if reward_cfg is not None else None
-        ex = extract_code(pred.text, row.language, aliases, "raw")
-        code, fence_ok = ex.code or "", ex.fence_ok
+    if pred.is_response:  # read like the reward reads it, but leniently: no block -> the raw text
+        ex = read_answer(pred.text, row.language, plan_cfg, on_missing="raw")
+        code, fence_ok, read_as = ex.code or "", ex.fence_ok, ex.how
     else:
-        code, fence_ok = pred.text.strip("\n"), True
-    res = renderer.render(row.language, code, size)
+        code, fence_ok, read_as = pred.text.strip("\n"), True, ""
+    res = renderer.render(row.language, code, render_size)
     status = res.status if res.status != "ok" or res.image is not None else "renderer_crash"
-    s = SampleResult(row.id, row.index, row.language, status, fence_ok, {}, res.message[:500], code[:4000])
+    s = SampleResult(row.id, row.index, row.language, status, fence_ok, {}, res.message[:500], code[:4000], read_as=read_as)
     if gt_smiles:
         s.metrics["tanimoto"] = M.tanimoto(M.smiles_of(row.language, code), gt_smiles)
     image = res.image
@@ -365,50 +329,3 @@ def _fill_failures(samples: list[SampleResult], has_dino: bool, has_lpips: bool)
         if not s.rendered:
             for m in image_metrics:
                 s.metrics[m] = M.METRICS[m][1]
-
-
-def _mean(values: list[float]) -> float | None:
-    vals = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
-    return float(np.mean(vals)) if vals else None
-
-
-def aggregate(samples: list[SampleResult]) -> dict[str, dict[str, Any]]:
-    """'overall' and each language -> n, render_rate, format_rate, metric means (failures included) and
-    '<metric>_rendered' means over rendered samples only."""
-    groups: dict[str, list[SampleResult]] = {"overall": samples}
-    for s in samples:
-        groups.setdefault(s.language, []).append(s)
-    table = {}
-    for name, group in groups.items():
-        row: dict[str, Any] = {
-            "n": len(group),
-            "render_rate": float(np.mean([s.rendered for s in group])),
-            "format_rate": float(np.mean([s.fence_ok for s in group])),
-        }
-        for m in M.METRICS:
-            vals = [s.metrics[m] for s in group if m in s.metrics]
-            if vals:
-                row[m] = _mean(vals)
-                if m not in ("tanimoto", "reward"):
-                    row[f"{m}_rendered"] = _mean([s.metrics[m] for s in group if m in s.metrics and s.rendered])
-        table[name] = row
-    return table
-
-
-def rank_key(s: SampleResult) -> float:
-    """Higher is better: the reward when there is one, else the DINO score, else SSIM; failures lowest."""
-    for m in ("reward", "dino_score", "ssim", "tanimoto"):
-        v = s.metrics.get(m)
-        if v is not None and not math.isnan(v):
-            return float(v) + (0.0 if s.rendered else -10.0)
-    return -10.0
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    if isinstance(o, Path):
-        return str(o)
-    if isinstance(o, (bytes, io.BytesIO)):
-        return None
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

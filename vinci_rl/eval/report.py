@@ -1,19 +1,18 @@
 """The HTML report of an evaluation: the metrics table per language, the notes, and a gallery of
-reference | prediction render | scores, best cases first, then worst cases first (one self-contained file)."""
+reference | prediction render | scores, best cases first, then worst cases first (one self-contained file).
+Every card says why it scored what it scored (SampleResult.reasons: a failed render, a missing fence, the
+reward's status and notes); rows without a prediction are counted in the notes and shown as cards."""
 
 from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vinci_rl.eval.metrics import METRICS
+from vinci_rl.eval.results import MISSING, EvalResult, SampleResult, rank_key
 from vinci_rl.report.gallery import GalleryEntry, write_sections
-
-if TYPE_CHECKING:
-    from vinci_rl.eval.evaluate import EvalResult, SampleResult
 
 LOWER_IS_BETTER = {m for m, (higher, _) in METRICS.items() if not higher}
 
@@ -37,27 +36,28 @@ def metrics_table_html(table: dict[str, dict]) -> str:
     return f'<table class="metrics"><tr>{head}</tr>{"".join(body)}</table>'
 
 
-def _entry(s: "SampleResult", reference: np.ndarray | None, render: np.ndarray | None) -> GalleryEntry:
+def _entry(s: SampleResult, reference: np.ndarray | None, render: np.ndarray | None) -> GalleryEntry:
     scores = {k: s.metrics[k] for k in METRICS if s.metrics.get(k) is not None}  # the table's column order
-    note = "" if s.rendered else f"{s.status}: {s.message}"
-    return GalleryEntry(f"{s.id} ({s.language})", reference, render, scores, s.status, s.code, note)
+    return GalleryEntry(f"{s.id} ({s.language})", reference, render, scores, s.status, s.code, "; ".join(s.reasons()))
 
 
 def write_report(
-    result: "EvalResult",
+    result: EvalResult,
     references: dict[str, np.ndarray],
     renders: dict[str, np.ndarray | None],
     out: str | Path,
     per_end: int = 8,
     title: str = "",
 ) -> Path:
-    from vinci_rl.eval.evaluate import rank_key
-
     ranked = sorted(result.samples, key=rank_key, reverse=True)
     if len(ranked) <= 2 * per_end:
         sections = [("All cases, best first", ranked)]
     else:
         sections = [(f"Best {per_end}", ranked[:per_end]), (f"Worst {per_end}, worst first", ranked[::-1][:per_end])]
+    shown = {id(s) for _, group in sections for s in group}
+    unshown = [s for s in result.samples if s.status == MISSING and id(s) not in shown]
+    if unshown:  # every row without a prediction gets a card: it is a failure the means count
+        sections.append((f"No prediction: {len(unshown)} more rows", unshown))
     rank_by = next((m for m in ("reward", "dino_score", "ssim") if m in result.table.get("overall", {})), "ssim")
     intro = (
         metrics_table_html(result.table)
