@@ -11,6 +11,7 @@ from collections import Counter, deque
 import numpy as np
 
 from reward_workers.results import ALL_STATUSES
+from vinci_rl.reward.metrics import fail_rates
 
 PREFIX = "reward_pool/"
 LATENCY_WINDOW = 20_000  # latencies kept per metrics bucket between resets
@@ -83,11 +84,7 @@ class PoolStats:
         lat = np.asarray(st.latencies, dtype=float)
         out["latency_p50_s"] = float(np.percentile(lat, 50)) if lat.size else 0.0
         out["latency_p95_s"] = float(np.percentile(lat, 95)) if lat.size else 0.0
-        failed = sum(n for s, n in st.status.items() if s != "ok")
-        out["fail_rate"] = failed / st.samples if st.samples else 0.0
-        for status in ALL_STATUSES:
-            if status != "ok":
-                out[f"fail_rate/{status}"] = st.status.get(status, 0) / st.samples if st.samples else 0.0
+        out.update(fail_rates(st.status, st.samples, ALL_STATUSES))
         if reset:
             self.buckets[job] = Stats()
             if job:  # pool-wide counters of the step are reset with the job's (one job per pool is the common case)

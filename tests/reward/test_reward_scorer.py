@@ -314,19 +314,6 @@ def test_presets_build_scorers():
     assert RewardConfig.from_preset("rlrf").size == [512, 512]
 
 
-def test_aggregate_metrics():
-    from vinci_rl.reward.metrics import aggregate
-
-    s = scorer()
-    results = s.score_many([Sample(fenced("svg", k), "svg", shapes()) for k in LADDER] + [Sample("none", "svg", shapes())])
-    m = aggregate(results)
-    assert m["reward/overall"] == pytest.approx(sum(r.overall for r in results) / 5)
-    assert m["reward/fail_rate"] == pytest.approx(2 / 5)
-    assert m["reward/fail_rate/blank"] == pytest.approx(1 / 5) and m["reward/fail_rate/no_code"] == pytest.approx(1 / 5)
-    assert {"reward/pixel_l2", "reward/canny_l2", "reward/time/total_s"} <= set(m)
-    assert aggregate([]) == {}
-
-
 def test_length_in_tokens_with_a_tokenizer_loaded_by_path(tmp_path):
     pytest.importorskip("tokenizers")
     from tokenizers import Tokenizer, models, pre_tokenizers

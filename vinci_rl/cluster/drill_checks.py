@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from vinci_rl.cluster.drill import PROMPTS, N, DrillConfig, DrillRecord
+from vinci_rl.train.sample_log import read_samples
 
 # verl's and TransferQueue's trainer-side actors that must run on trainer nodes (they once landed on reward nodes)
 TRAINER_ACTORS = ("TaskRunnerV1", "TransferQueueController", "SimpleStorageUnit", "GlobalRequestLoadBalancer")
@@ -75,12 +76,11 @@ def check_resume(rec: DrillRecord, cfg: DrillConfig, run_dir: Path) -> list[Chec
 
 
 def check_samples(run_dir: Path, cfg: DrillConfig) -> list[Check]:
-    samples = _read_jsonl(run_dir / "samples.jsonl")
-    per_step = Counter(s["step"] for s in samples)
+    samples = read_samples(run_dir)
+    per_step = Counter(s.step for s in samples)
     want = {step: PROMPTS * N for step in range(1, cfg.steps + 1)}
-    statuses = Counter(s["status"] for s in samples)
-    unscored = [s for s in samples if s["reward_extra_info"].get("vinci/scored") != 1.0
-                or not math.isfinite(s["reward_extra_info"].get("vinci/reward", math.nan)) or s["status"] is None]  # fmt: skip
+    statuses = Counter(s.status for s in samples)
+    unscored = [s for s in samples if not s.scored or not math.isfinite(s.reward) or s.status is None]
     system = {k: statuses.get(k, 0) for k in SYSTEM_FAILURES}
     metrics = _read_jsonl(run_dir / "metrics.jsonl")
     scored = [m["data"].get("reward/scored_samples") for m in metrics]
@@ -104,13 +104,13 @@ def check_schedule(run_dir: Path, data_dir: Path, cfg: DrillConfig) -> list[Chec
     schedule = MaxLengthSchedule.from_dict(OmegaConf.to_container(conf.vinci.schedule))
     gt = [int(e["gt_tokens"]) for e in pd.read_parquet(data_dir / "train.parquet").extra_info]
     per_epoch = len(gt) // PROMPTS
-    samples = _read_jsonl(run_dir / "samples.jsonl")
+    samples = read_samples(run_dir)
     wrong = []
     for m in _read_jsonl(run_dir / "metrics.jsonl"):
         step = m["step"]
         i = (step - 1) % per_epoch
         expected = schedule.budget(step, gt[i * PROMPTS : (i + 1) * PROMPTS], cap=int(conf.data.max_response_length))
-        logged = {s["max_tokens"] for s in samples if s["step"] == step}
+        logged = {s.max_tokens for s in samples if s.step == step}
         if m["data"].get("schedule/max_tokens") != expected or logged != {expected}:
             wrong.append((step, m["data"].get("schedule/max_tokens"), sorted(logged), expected))
     return [Check("schedule_continues_across_the_resume", not wrong,

@@ -20,8 +20,10 @@ from pathlib import Path
 
 from omegaconf import DictConfig, open_dict
 
+from vinci_rl.train.sample_log import SAMPLES_FILE
+
 METRICS = "metrics.jsonl"
-SAMPLES = "samples.jsonl"
+SAMPLES = SAMPLES_FILE
 STEP_DIR = re.compile(r"^global_step_(\d+)$")
 
 

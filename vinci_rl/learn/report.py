@@ -11,6 +11,7 @@ import numpy as np
 
 from vinci_rl.report.gallery import STYLE, data_uri
 from vinci_rl.report.run_report import read_jsonl
+from vinci_rl.reward.metrics import term_key, term_names
 
 STAGE_TITLES = {"base": "base", "sft": "SFT", "rl": "RL", "sft_longer": "SFT, trained longer"}
 
@@ -73,10 +74,8 @@ def reward_curves(grpo_metrics: Path, sft_metrics: Path | None, baselines: dict[
     ax = axes[0][0]
     steps = [r["step"] for r in rows]
     ax.plot(steps, [r["data"].get("critic/score/mean", np.nan) for r in rows], marker="o", lw=2.5, label="GRPO batch reward")
-    for key in sorted({k for r in rows for k in r["data"] if k.startswith("reward/") and k.endswith("/mean")}):
-        if "time" not in key:
-            name = key.removeprefix("reward/").removesuffix("/mean")
-            ax.plot(steps, [r["data"].get(key, np.nan) for r in rows], lw=1, alpha=0.7, label=name)
+    for name in term_names({k for r in rows for k in r["data"]}):
+        ax.plot(steps, [r["data"].get(term_key(name), np.nan) for r in rows], lw=1, alpha=0.7, label=name)
     styles = {"sft": ("k", "--"), "rl": ("tab:green", ":"), "base": ("tab:red", "-.")}
     for name, value in baselines.items():
         colour, dash = styles.get(name, ("grey", "--"))

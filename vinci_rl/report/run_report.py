@@ -1,15 +1,17 @@
 """The report of a training run folder: reward-term curves (PNG) and a gallery of reference vs rollout
-renders (HTML), built from the run's metrics.jsonl, samples.jsonl, config.yaml and its training parquet."""
+renders (HTML), built from the run's metrics.jsonl, samples.jsonl (vinci_rl/train/sample_log.py), config.yaml and
+its training parquet (read with vinci_rl/data/rows.py); rollouts are rendered by the reward's render plan."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 
 from vinci_rl.report.gallery import GalleryEntry, write_gallery
+from vinci_rl.reward.metrics import term_key, term_names
+from vinci_rl.train.sample_log import read_samples
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -27,10 +29,8 @@ def reward_curves(metrics_path: Path, out_png: Path) -> Path:
     rows = read_jsonl(metrics_path)
     steps = [r["step"] for r in rows]
     series = {"reward (overall)": [r["data"].get("critic/score/mean", np.nan) for r in rows]}
-    keys = sorted({k for r in rows for k in r["data"] if k.startswith("reward/") and k.endswith("/mean")})
-    for key in keys:
-        if key != "reward/reward_time_s/mean":
-            series[key.removeprefix("reward/").removesuffix("/mean")] = [r["data"].get(key, np.nan) for r in rows]
+    for term in term_names({k for r in rows for k in r["data"]}):
+        series[term] = [r["data"].get(term_key(term), np.nan) for r in rows]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for name, values in series.items():
         ax.plot(steps, values, marker="o", linewidth=2.5 if name.startswith("reward") else 1.2, label=name)
@@ -49,24 +49,19 @@ def reward_curves(metrics_path: Path, out_png: Path) -> Path:
 def reference_images(train_files) -> dict[int, tuple[np.ndarray, str, str]]:
     """extra_info.index -> (image, language, ground truth), from the training parquet(s): one path, or a list
     (a ListConfig from the run's config is fine)."""
-    import pandas as pd
-    from PIL import Image
+    from vinci_rl.data.rows import read_rows
 
     files = [train_files] if isinstance(train_files, str) else list(train_files)
-    out = {}
-    for f in files:
-        for row in pd.read_parquet(f).itertuples():
-            img = np.asarray(Image.open(io.BytesIO(row.images[0]["bytes"])).convert("RGB"))
-            out[int(row.extra_info["index"])] = (img, row.extra_info["language"], row.reward_model["ground_truth"])
-    return out
+    return {row.index: (row.decode(), row.language, row.ground_truth) for f in files for row in read_rows(str(f))}
 
 
-def render_response(renderer, reward_cfg, lang: str, response: str, size: tuple[int, int]) -> np.ndarray | None:
-    """The image of the code the reward scored in `response` (same extraction rules), or None."""
-    from vinci_rl.reward.extract import extract_code
+def render_response(renderer, reward_cfg, lang: str, response: str, ref_size: tuple[int, int]) -> np.ndarray | None:
+    """The render the reward scored for `response` against a reference of ref_size (width, height): the code its
+    render plan reads, rasterised where the plan renders it; None when no code is read or nothing renders."""
+    from vinci_rl.reward.plan import plan_render
 
-    ex = extract_code(response, lang, reward_cfg.language.aliases, reward_cfg.language.on_missing)
-    return None if ex.code is None else renderer.render(lang, ex.code, size=size).image
+    job = plan_render(response, lang, ref_size, reward_cfg).answer_job
+    return None if job is None else renderer.render(job.lang, job.code, size=job.size).image
 
 
 def rollout_gallery(run_dir: Path, out_html: Path, per_end: int = 6) -> Path:
@@ -79,18 +74,17 @@ def rollout_gallery(run_dir: Path, out_html: Path, per_end: int = 6) -> Path:
     cfg = OmegaConf.load(run_dir / "config.yaml")
     reward_cfg = RewardConfig.from_dict(OmegaConf.to_container(cfg.vinci.reward, resolve=True))
     refs = reference_images(cfg.data.train_files)
-    samples = sorted(read_jsonl(run_dir / "samples.jsonl"), key=lambda s: -s["reward_extra_info"]["vinci/reward"])
+    samples = sorted(read_samples(run_dir), key=lambda s: -s.reward)
     chosen = samples if len(samples) <= 2 * per_end else samples[:per_end] + samples[-per_end:]
     entries = []
     with Renderer(reward_cfg.render or None) as renderer:
         for s in chosen:
-            info = s["reward_extra_info"]
-            ref, lang, _ = refs.get(int(info["vinci/index"]), (None, "?", ""))
+            ref, lang, _ = refs.get(s.index, (None, "?", ""))
             size = None if ref is None else (ref.shape[1], ref.shape[0])
-            render = None if ref is None else render_response(renderer, reward_cfg, lang, s["response"], size)
-            scores = {"reward": info["vinci/reward"], **{t: info[t] for t in reward_cfg.weights if t in info}}
-            title = f"step {s['step']} · {lang} · row {int(info['vinci/index'])}"
-            entries.append(GalleryEntry(title, ref, render, scores, s.get("status") or "", s["response"]))
+            render = None if ref is None else render_response(renderer, reward_cfg, lang, s.response, size)
+            scores = {"reward": s.reward, **s.terms(reward_cfg.weights)}
+            title = f"step {s.step} · {lang} · row {s.index}"
+            entries.append(GalleryEntry(title, ref, render, scores, s.status or "", s.response))
     intro = f"<p>{len(samples)} rollouts; best {per_end} and worst {per_end} by reward.</p>"
     return write_gallery(entries, out_html, f"Rollouts of {run_dir.name}", intro)
 

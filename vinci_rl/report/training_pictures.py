@@ -19,6 +19,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from vinci_rl.report.gallery import GalleryEntry, write_gallery
+from vinci_rl.train.sample_log import SampleRecord
 
 
 @dataclass
@@ -77,37 +78,37 @@ class TrainingPictures:
             self._renderer = Renderer(self.reward_cfg.render or None)
         return render_response(self._renderer, self.reward_cfg, lang, response, size)
 
-    def triples(self, step: int, samples: list[dict]) -> list[tuple[np.ndarray, GalleryEntry]]:
+    def triples(self, step: int, samples: list[SampleRecord]) -> list[tuple[np.ndarray, GalleryEntry]]:
         """(picture, gallery entry) for up to cfg.prompts prompts of this step: reference | best | worst."""
         from vinci_rl.report.run_report import reference_images
 
         if self._refs is None:
             self._refs = reference_images(self.train_files)
-        groups: dict[int, list[dict]] = {}
+        groups: dict[int, list[SampleRecord]] = {}
         for s in samples:
-            groups.setdefault(int(s["reward_extra_info"]["vinci/index"]), []).append(s)
+            groups.setdefault(s.index, []).append(s)
         out = []
         for index, group in list(groups.items())[: self.cfg.prompts]:
             ref, lang, _ = self._refs.get(index, (None, "?", ""))
             if ref is None:
                 continue
-            group.sort(key=lambda s: -s["reward_extra_info"]["vinci/reward"])
+            group.sort(key=lambda s: -s.reward)
             best, worst = group[0], group[-1]
             size = (ref.shape[1], ref.shape[0])
-            renders = [self._render(lang, s["response"], size) for s in (best, worst)]
-            rb, rw = best["reward_extra_info"]["vinci/reward"], worst["reward_extra_info"]["vinci/reward"]
+            renders = [self._render(lang, s.response, size) for s in (best, worst)]
+            rb, rw = best.reward, worst.reward
             entry = GalleryEntry(
                 f"step {step} · {lang} · row {index}: best {rb:.3f} / worst {rw:.3f}",
                 ref,
                 renders[0],
                 {"best": rb, "worst": rw},
-                best.get("status") or "",
-                best["response"],
+                best.status or "",
+                best.response,
             )
             out.append((_side_by_side([ref, *renders]), entry))
         return out
 
-    def log(self, step: int, samples: list[dict], tracking) -> int:
+    def log(self, step: int, samples: list[SampleRecord], tracking) -> int:
         """Send this step's triples to the loggers and the local gallery; returns how many were logged."""
         pictures = self.triples(step, samples)
         if not pictures:

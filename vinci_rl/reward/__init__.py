@@ -12,7 +12,6 @@ vinci_rl.reward.dino; presets in vinci_rl/reward/presets/: `default` and `coarse
 
 from vinci_rl.reward.config import TERMS, DinoConfig, LengthConfig, RewardConfig, presets
 from vinci_rl.reward.extract import Extraction, extract_code
-from vinci_rl.reward.metrics import aggregate
 from vinci_rl.reward.scorer import RewardResult, Sample, VisualScorer
 
 __all__ = [
@@ -24,7 +23,6 @@ __all__ = [
     "RewardResult",
     "Sample",
     "VisualScorer",
-    "aggregate",
     "extract_code",
     "presets",
 ]

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from vinci_rl.report.run_report import read_jsonl
+from vinci_rl.train.sample_log import read_samples
 
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "tiny_cpu.yaml"
 MODES = {"schedule": [], "fixed": ["vinci.schedule.policy=fixed"]}
@@ -34,9 +35,9 @@ def _run(mode: str, root: Path, model: Path, data: Path, steps: int, cap: int) -
     if proc.returncode != 0:
         raise RuntimeError(f"{mode} run failed; log: {root / f'{mode}.log'}")
     metrics = [row["data"] for row in read_jsonl(run_dir / "metrics.jsonl")]
-    samples = read_jsonl(run_dir / "samples.jsonl")
+    samples = read_samples(run_dir)
     return {
-        "generated_tokens": sum(s["response_tokens"] for s in samples),
+        "generated_tokens": sum(s.response_tokens for s in samples),
         "rollout_s": sum(m["timing_s/gen"] for m in metrics),
         "rollout_s_after_step_1": sum(m["timing_s/gen"] for m in metrics[1:]),
         "step_s_after_step_1": sum(m["timing_s/step"] for m in metrics[1:]),

@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 from typing import IO, Iterator
 
-NOT_TERMS = ("reward_time_s",)  # reward/<key>/mean entries that are not reward terms
+from vinci_rl.reward.metrics import status_key, term_key, term_names
+
 REWARD_KEYS = ("critic/score/mean",)  # verl: the mean sequence reward of the step
 
 
@@ -42,10 +43,9 @@ def step_line(tag: str, step: int, total: int | None, data: dict, step_s: float 
     reward = _first(data, REWARD_KEYS)
     if reward is not None:
         parts.append(f"reward {reward:+.3f}")
-        terms = sorted(k[len("reward/") : -len("/mean")] for k in data if k.startswith("reward/") and k.endswith("/mean"))
-        parts += [f"{t} {float(data[f'reward/{t}/mean']):+.2f}" for t in terms if t not in NOT_TERMS and "/" not in t]
-        if "reward/status/ok" in data:
-            parts.append(f"ok {100 * float(data['reward/status/ok']):.0f}%")
+        parts += [f"{t} {float(data[term_key(t)]):+.2f}" for t in term_names(data) if "/" not in t]
+        if status_key("ok") in data:
+            parts.append(f"ok {100 * float(data[status_key('ok')]):.0f}%")
         parts += [f"{k.rsplit('/', 1)[1]} weight {float(v):.3f}" for k, v in data.items() if k.startswith("reward/weight/")]
     if "train/loss" in data:
         parts.append(f"loss {float(data['train/loss']):.4f}")

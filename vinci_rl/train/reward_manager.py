@@ -32,16 +32,14 @@ from verl import DataProto
 from verl.experimental.reward_loop.reward_manager import register
 from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 
-from reward_workers.results import ALL_STATUSES, EXTRA_STATUSES  # noqa: F401  (status/<kind> keys, re-exported)
+from reward_workers.results import ALL_STATUSES
 from vinci_rl.reward.composite import reweighted
+from vinci_rl.reward.metrics import TIME_KEY
 from vinci_rl.schedule.weight_ramp import WEIGHT_KEY, WeightRamp
 from vinci_rl.train.sample_fields import SampleFieldError, reward_inputs
+from vinci_rl.train.sample_log import INDEX_KEY, REWARD_KEY, SCORED_KEY, STATUS_PREFIX
 
 logger = logging.getLogger(__name__)
-SCORED_KEY = "vinci/scored"  # 1.0 on every sample this manager scored: lets tests count them
-INDEX_KEY = "vinci/index"  # the dataset row (extra_info.index), so sample logs can find the reference image
-REWARD_KEY = "vinci/reward"  # the overall reward, repeated for the sample log
-BOOKKEEPING_KEYS = (SCORED_KEY, INDEX_KEY, REWARD_KEY)
 
 
 def vinci_section(config: DictConfig | dict) -> dict[str, Any]:
@@ -59,8 +57,8 @@ def extra_info_row(
     sample (verl stacks them per key)."""
     row = {name: float(terms.get(name, math.nan)) for name in term_names}
     for kind in ALL_STATUSES:
-        row[f"status/{kind}"] = 1.0 if status == kind else 0.0
-    row["reward_time_s"] = float(elapsed_s)
+        row[f"{STATUS_PREFIX}{kind}"] = 1.0 if status == kind else 0.0
+    row[TIME_KEY] = float(elapsed_s)
     row[SCORED_KEY] = 1.0
     row[INDEX_KEY] = float(index)
     row[REWARD_KEY] = float(reward)

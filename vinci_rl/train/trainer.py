@@ -8,19 +8,16 @@ and nothing of the loop:
   `schedule/truncation_rate`, `schedule/response_length_{mean,max}`;
   with a `vinci.weight_ramp` block, also the ramped term's weight at this step (the reward manager recomputes
   each sample's reward with it), logged as `reward/weight/<term>`;
-- `_compute_metrics`:
-- `reward/<term>/mean` for every reward term and `reward/status/<kind>` (rate of each render status),
-  from the `reward_extra_info` the `vinci` reward manager attached to each sample;
-- one JSON line per sample in $VINCI_RL_RUN_DIR/samples.jsonl (step, id, language, response, reward, terms,
-  status), which the run report and the gallery are built from.
+- `_compute_metrics`: the reward's step metrics (vinci_rl/reward/metrics.py: `reward/<term>/mean` for every
+  reward term, `reward/status/<kind>`, the rate of each status) from the `reward_extra_info` the `vinci` reward
+  manager attached to each sample, the pool's `reward_pool/...` metrics, and one line per sample in
+  $VINCI_RL_RUN_DIR/samples.jsonl (vinci_rl/train/sample_log.py: step, key, response, response_tokens,
+  max_tokens, status, reward_extra_info), which the run report and the training pictures are built from.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -33,29 +30,13 @@ from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 from reward_workers.client import pool_step_metrics
 from vinci_rl.report.training_pictures import PicturesConfig, TrainingPictures
 from vinci_rl.reward.config import RewardConfig
+from vinci_rl.reward.metrics import step_metrics
 from vinci_rl.schedule.max_length import BUDGET_KEY, MaxLengthSchedule, truncation_rate
 from vinci_rl.schedule.weight_ramp import WEIGHT_KEY
-from vinci_rl.train.reward_manager import BOOKKEEPING_KEYS, SCORED_KEY, ramp_of, vinci_section
+from vinci_rl.train.reward_manager import ramp_of, vinci_section
+from vinci_rl.train.sample_log import SampleRecord, append_samples, sample_record
 
 RUN_DIR_ENV = "VINCI_RL_RUN_DIR"
-
-
-def reward_metrics(infos: list[dict]) -> dict[str, float]:
-    """Aggregate per-sample reward_extra_info dicts into step metrics."""
-    values: dict[str, list[float]] = defaultdict(list)
-    for info in infos:
-        for key, value in info.items():
-            if isinstance(value, int | float | np.floating | np.integer) and math.isfinite(float(value)):
-                values[key].append(float(value))
-    metrics = {}
-    for key, vals in values.items():
-        if key.startswith("status/"):
-            metrics[f"reward/{key}"] = float(np.mean(vals))
-        elif key not in BOOKKEEPING_KEYS:
-            metrics[f"reward/{key}/mean"] = float(np.mean(vals))
-    metrics["reward/scored_samples"] = float(sum(values.get(SCORED_KEY, [])))
-    metrics["reward/samples"] = float(len(infos))
-    return metrics
 
 
 def _to_list(value) -> list:
@@ -122,7 +103,7 @@ class VinciSyncTrainer(PPOTrainerSync):
         extra_fields = _to_list(data["extra_fields"])
         infos = [(ef or {}).get("reward_extra_info", {}) if isinstance(ef, dict) else {} for ef in extra_fields]
         responses = [r.tolist() for r in data["responses"].unbind()]
-        metrics.update(reward_metrics(infos))
+        metrics.update(step_metrics(infos))
         metrics.update(pool_step_metrics(self.config))  # reward_pool/...: latency, queue depth, failures, cache hits
         metrics.update(self._schedule_metrics(global_steps, [len(r) for r in responses]))
         if self.ramp is not None:
@@ -130,25 +111,11 @@ class VinciSyncTrainer(PPOTrainerSync):
         records = self._sample_records(global_steps, keys, infos, responses)
         run_dir = os.environ.get(RUN_DIR_ENV)
         if run_dir:
-            with (Path(run_dir) / "samples.jsonl").open("a") as f:
-                f.writelines(json.dumps(r, default=float) + "\n" for r in records)
+            append_samples(run_dir, records)
         if self.pictures is not None and self.pictures.due(global_steps):
             metrics["pictures/logged"] = float(self.pictures.log(global_steps, records, self.logger))
 
-    def _sample_records(self, step: int, keys: list, infos: list[dict], responses: list[list[int]]) -> list[dict]:
+    def _sample_records(self, step: int, keys: list, infos: list[dict], responses: list[list[int]]) -> list[SampleRecord]:
         budget = self.budgets.get(step)
-        records = []
-        for key, info, ids in zip(keys, infos, responses, strict=True):
-            status = next((k.split("/", 1)[1] for k, v in info.items() if k.startswith("status/") and v), None)
-            records.append(
-                {
-                    "step": step,
-                    "key": str(key),
-                    "response": self.tokenizer.decode(ids, skip_special_tokens=True),
-                    "response_tokens": len(ids),
-                    "max_tokens": budget,
-                    "status": status,
-                    "reward_extra_info": info,
-                }
-            )
-        return records
+        return [sample_record(step, key, self.tokenizer.decode(ids, skip_special_tokens=True), len(ids), budget, info)
+                for key, info, ids in zip(keys, infos, responses, strict=True)]  # fmt: skip
