@@ -52,7 +52,8 @@ class PoolClient:
         self.job = current_job_id()
         self._refs: OrderedDict[str, Any] = OrderedDict()
 
-    def request(self, response: str, lang: str, reference: Any, ground_truth: str | None = None, gt_length: int | None = None) -> dict:
+    def request(self, response: str, lang: str, reference: Any, ground_truth: str | None = None, gt_length: int | None = None,
+                return_render: bool = False) -> dict:  # fmt: skip
         import ray
 
         from vinci_rl.reward.image import image_key, to_rgb
@@ -68,6 +69,7 @@ class PoolClient:
         return {
             "response": response, "lang": lang, "reference": [obj], "ref_key": key,
             "ground_truth": ground_truth, "gt_length": gt_length, "job": self.job,
+            **({"return_render": True} if return_render else {}),
         }  # fmt: skip
 
     async def score_request(self, request: dict) -> dict:
@@ -89,9 +91,11 @@ class PoolClient:
         logger.error(msg)
         return failure_result(WORKER_FAILURE, self.failure_reward, msg)
 
-    async def score(self, response: str, lang: str, reference: Any, ground_truth: str | None = None, gt_length: int | None = None) -> Any:
-        """One sample -> vinci_rl.reward.RewardResult (timings carry the pool's latency_s)."""
-        out = await self.score_request(self.request(response, lang, reference, ground_truth, gt_length))
+    async def score(self, response: str, lang: str, reference: Any, ground_truth: str | None = None, gt_length: int | None = None,
+                    return_render: bool = False) -> Any:  # fmt: skip
+        """One sample -> vinci_rl.reward.RewardResult (timings carry the pool's latency_s; with return_render, its
+        `render` is the answer's render when there was one)."""
+        out = await self.score_request(self.request(response, lang, reference, ground_truth, gt_length, return_render))
         return to_reward_result(out)
 
     def score_many(self, samples: list[dict]) -> list[dict]:
@@ -113,8 +117,13 @@ def to_reward_result(out: dict) -> Any:
     timings = dict(out.get("timings") or {})
     if "latency_s" in out:
         timings["pool_latency_s"] = float(out["latency_s"])
-    return RewardResult(float(out["overall"]), dict(out.get("terms") or {}), str(out["status"]), str(out.get("message", "")), timings,
+    result = RewardResult(float(out["overall"]), dict(out.get("terms") or {}), str(out["status"]), str(out.get("message", "")), timings,
                         list(out.get("missing_resources") or []), bool(out.get("weighted", False)))
+    if out.get("render_png"):
+        from vinci_rl.reward.image import to_rgb
+
+        result.render = to_rgb(out["render_png"])
+    return result
 
 
 class PoolScoringBackend:
@@ -135,9 +144,10 @@ class PoolScoringBackend:
     def failure_reward(self) -> float:
         return self.client.failure_reward
 
-    async def score(self, response: str, inputs: Any) -> Any:
+    async def score(self, response: str, inputs: Any, return_render: bool = False) -> Any:
         gt_length = inputs.gt_length(self.length_unit)
-        return await self.client.score(response, inputs.language, inputs.reference, inputs.ground_truth, gt_length)
+        return await self.client.score(response, inputs.language, inputs.reference, inputs.ground_truth, gt_length,
+                                       return_render)  # fmt: skip
 
 
 _metrics_handles: dict[tuple[str, str], Any] = {}

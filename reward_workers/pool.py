@@ -99,7 +99,7 @@ class RewardPool:
     async def _score_new(self, key: str, request: dict) -> dict:
         fut = asyncio.get_running_loop().create_future()
         self._pending[key] = fut
-        payload = {k: request.get(k) for k in ("response", "lang", "reference", "ground_truth", "gt_length")}
+        payload = {k: request.get(k) for k in ("response", "lang", "reference", "ground_truth", "gt_length", "return_render")}
         self._enqueue(Job(payload, key, str(request.get("ref_key") or key), fut))
         try:
             result = await fut

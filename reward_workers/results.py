@@ -23,9 +23,10 @@ def failure_result(status: str, overall: float, message: str) -> dict[str, Any]:
     return {"overall": float(overall), "terms": {}, "status": status, "message": message, "timings": {}}
 
 
-def result_dict(result: Any) -> dict[str, Any]:
-    """A vinci_rl.reward.RewardResult as the wire dict."""
-    return {
+def result_dict(result: Any, with_render: bool = False) -> dict[str, Any]:
+    """A vinci_rl.reward.RewardResult as the wire dict; with_render adds the answer's render as PNG bytes
+    (`render_png`, when there is one: render-and-refine shows it to the model)."""
+    out = {
         "overall": float(result.overall),
         "terms": {k: float(v) for k, v in result.terms.items()},
         "status": str(result.status),
@@ -34,3 +35,13 @@ def result_dict(result: Any) -> dict[str, Any]:
         "missing_resources": [str(u)[:300] for u in getattr(result, "missing_resources", [])[:20]],
         "weighted": bool(getattr(result, "weighted", False)),
     }
+    render = getattr(result, "render", None)
+    if with_render and render is not None:
+        import io
+
+        from PIL import Image
+
+        buf = io.BytesIO()
+        Image.fromarray(render).save(buf, format="PNG")
+        out["render_png"] = buf.getvalue()
+    return out

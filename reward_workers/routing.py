@@ -42,6 +42,8 @@ def request_key(request: dict, reward_cfg: Any) -> str:
     gt = request.get("ground_truth")
     parts = [lang, ex.code, ex.fence_ok, ex.status, ex.how, request.get("ref_key"), request.get("gt_length"),
              hashlib.sha1(gt.encode()).hexdigest() if isinstance(gt, str) else None]  # fmt: skip
+    if request.get("return_render"):  # a result carrying the render is not the plain result
+        parts.append("render")
     if not request.get("ref_key"):  # no reference hash: never share results
         parts.append(id(request))
     return hashlib.sha1(json.dumps(parts, default=str).encode()).hexdigest()

@@ -212,7 +212,7 @@ class RewardWorker:
         if samples:
             self._prefetch(samples)
             try:
-                scored = self._score_isolating(samples)
+                scored = self._score_isolating(samples, [bool(requests[i].get("return_render")) for i in live])
             finally:
                 self.renderer.drain()
             for i, res in zip(live, scored, strict=True):
@@ -253,15 +253,16 @@ class RewardWorker:
         for job in self.scorer.planned_renders(samples):
             self.renderer.prefetch(job.lang, job.code, job.size)
 
-    def _score_isolating(self, samples: list[Any]) -> list[dict]:
+    def _score_isolating(self, samples: list[Any], renders: list[bool]) -> list[dict]:
+        """Wire dicts of the samples' results (with the render where `renders` asks for it)."""
         try:
-            return [result_dict(r) for r in self.scorer.score_many(samples)]
+            return [result_dict(r, w) for r, w in zip(self.scorer.score_many(samples), renders, strict=True)]
         except Exception:  # find the culprit: score one by one, the failing one gets reward_error
             logger.exception("reward worker %s: batch scoring raised; scoring its samples one by one", self.worker_id)
         out = []
-        for s in samples:
+        for s, w in zip(samples, renders, strict=True):
             try:
-                out.append(result_dict(self.scorer.score_many([s])[0]))
+                out.append(result_dict(self.scorer.score_many([s])[0], w))
             except Exception as e:  # noqa: BLE001 - a defined failure value, with its traceback in the message
                 out.append(self._error(e))
         return out

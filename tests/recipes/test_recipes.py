@@ -12,8 +12,8 @@ from vinci_rl.train.recipe import RecipeError, base_config_name, check_recipe, c
 
 RECIPES = sorted((Path(__file__).resolve().parents[2] / "recipes").glob("*.yaml"))
 EXPECTED = {
-    "chart_python", "chem", "html", "latex_tikz", "learn_tiny_cpu", "sft_tiny_cpu", "sft_warmstart", "svg_rlrf",
-    "tiny_cpu", "unified_vincicoder",
+    "chart_python", "chem", "html", "latex_tikz", "learn_tiny_cpu", "refine_chart", "refine_tiny_cpu", "sft_tiny_cpu",
+    "sft_warmstart", "svg_rlrf", "tiny_cpu", "unified_vincicoder",
 }  # fmt: skip
 
 
@@ -31,7 +31,8 @@ def test_recipe_composes_with_only_known_keys(recipe):
 def test_rl_recipes_use_the_vinci_reward_schedule_and_trainer(recipe):
     cfg = compose_recipe(recipe)
     assert cfg.reward.reward_manager.name == "vinci"
-    assert cfg.actor_rollout_ref.rollout.agent.default_agent_loop == "vinci_budget_agent"
+    refine = "refine" in cfg.vinci  # render-and-refine recipes use the multi-turn loop (it applies the budget too)
+    assert cfg.actor_rollout_ref.rollout.agent.default_agent_loop == ("vinci_refine_agent" if refine else "vinci_budget_agent")
     assert cfg.trainer.v1.trainer_mode == "vinci_sync"
     assert cfg.algorithm.adv_estimator == "grpo"
     assert "reward" in cfg.vinci and "schedule" in cfg.vinci

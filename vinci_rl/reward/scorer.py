@@ -66,6 +66,9 @@ class RewardResult:
     # What the render could not load (HTML: URLs the offline CDN mirror does not serve); the render went on without.
     missing_resources: list[str] = field(default_factory=list)
 
+    # The answer's render as it was compared (aligned to the reference), when there was one; not in to_dict.
+    render: np.ndarray | None = field(default=None, repr=False, compare=False, kw_only=True)
+
     @property
     def ok(self) -> bool:
         return self.status == OK
@@ -73,6 +76,7 @@ class RewardResult:
     def to_dict(self) -> dict[str, Any]:
         """overall, terms, status, message, timings; missing_resources too when there are any."""
         d = asdict(self)
+        d.pop("render", None)
         if not d["missing_resources"]:
             del d["missing_resources"]
         return d
@@ -91,6 +95,7 @@ class _Work:
         self.fence_ok = False
         self.lenient = False
         self.pred: np.ndarray | None = None
+        self.render: np.ndarray | None = None  # the render as compared, even when it failed a check
         self.ref: np.ndarray | None = None
         self.notes: list[str] = []
         self.timings: dict[str, float] = {}
@@ -209,6 +214,8 @@ class VisualScorer:
             terms = {name: w.terms[name] for name in self.config.weights if name in w.terms}
             results.append(RewardResult(float(overall), terms, w.status, "; ".join(w.notes), w.timings,
                                         w.missing_resources))
+        for result, w in zip(results, works, strict=True):
+            result.render = w.render
         return results
 
     def plan(self, sample: Sample) -> RenderPlan:
@@ -274,6 +281,7 @@ class VisualScorer:
 
         if image is not None:
             image = pad_to(align(image, ref), plan.canvas)
+            w.render = image
         status, message, failed = self._check_render(status, image, w.ref, message)
         if failed:
             w.status, w.render_failed = status, True

@@ -33,6 +33,8 @@ from verl.experimental.reward_loop.reward_manager import register
 from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 
 from reward_workers.results import ALL_STATUSES
+from vinci_rl.refine.config import RefineConfig
+from vinci_rl.refine.reward import final_span, refine_outcome, refine_record
 from vinci_rl.reward.composite import reweighted
 from vinci_rl.reward.metrics import TIME_KEY
 from vinci_rl.schedule.weight_ramp import WEIGHT_KEY, WeightRamp
@@ -93,7 +95,7 @@ class LocalScoringBackend:
             gt_length=inputs.gt_length(self.config.length.unit),
         )
 
-    async def score(self, response: str, inputs):
+    async def score(self, response: str, inputs, return_render: bool = False):  # results here always carry the render
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._score_blocking, response, inputs)
 
@@ -121,33 +123,45 @@ def make_backend(vinci: dict):
     return PoolScoringBackend(pool_cfg, reward_cfg)
 
 
+_BACKENDS: dict = {}
+
+
+def shared_backend(vinci: dict):
+    """One backend (one pool client / one warm renderer) per process and `vinci` block, shared by the reward
+    manager and the render-and-refine agent loop of that process."""
+    key = json.dumps(vinci, sort_keys=True, default=str)
+    if key not in _BACKENDS:
+        _BACKENDS[key] = make_backend(vinci)
+    return _BACKENDS[key]
+
+
+def ramped_overall(result, ramp: WeightRamp | None, reward_cfg, step_weight) -> float:
+    """A result's overall reward, with the ramped term at this step's weight when the batch carries one."""
+    if ramp is None or step_weight is None:
+        return float(result.overall)
+    weights = {**reward_cfg.weights, ramp.term: float(step_weight)}
+    return reweighted(result, weights, reward_cfg.normalize_weights)
+
+
 @register("vinci")
 class VinciRewardManager(RewardManagerBase):
-    # One backend (one pool client / one warm renderer) per reward-loop worker process and `vinci` block.
-    _backends: dict = {}
-
     def __init__(self, config, tokenizer, compute_score=None, reward_router_address=None, reward_model_tokenizer=None):
         super().__init__(config, tokenizer, compute_score)
         vinci = vinci_section(config)
-        key = json.dumps(vinci, sort_keys=True, default=str)
-        if key not in self._backends:
-            self._backends[key] = make_backend(vinci)
-        self.backend = self._backends[key]
+        self.backend = shared_backend(vinci)
         self.ramp = ramp_of(vinci)
+        # render-and-refine: the final turn is scored, the trajectory's reward formed from its turns
+        self.refine = RefineConfig.from_dict(vinci["refine"]) if vinci.get("refine") is not None else None
 
     def _overall(self, result, item) -> float:
         """The result's overall reward, with the ramped term at this step's weight when the batch carries one."""
-        step_weight = item.non_tensor_batch.get(WEIGHT_KEY) if self.ramp is not None else None
-        if step_weight is None:
-            return float(result.overall)
-        reward_cfg = self.backend.config
-        weights = {**reward_cfg.weights, self.ramp.term: float(step_weight)}
-        return reweighted(result, weights, reward_cfg.normalize_weights)
+        return ramped_overall(result, self.ramp, self.backend.config, item.non_tensor_batch.get(WEIGHT_KEY))
 
     def _decode(self, item) -> str:
         response_ids = item.batch["responses"]
         valid = int(item.batch["attention_mask"][-response_ids.shape[-1] :].sum())
-        return self.tokenizer.decode(response_ids[:valid], skip_special_tokens=True)
+        start, end = final_span(refine_record(item.non_tensor_batch), valid)  # a refine trajectory: its final turn
+        return self.tokenizer.decode(response_ids[start:end], skip_special_tokens=True)
 
     def _failure(self, status: str, message: str, index: int = -1) -> dict:
         logger.error("vinci reward: %s: %s", status, message)
@@ -157,6 +171,13 @@ class VinciRewardManager(RewardManagerBase):
 
     async def run_single(self, data: DataProto) -> dict:
         item = data[-1]  # multi-sequence outputs: the last sequence is the answer
+        out = await self._score_answer(item)
+        if self.refine is None:
+            return out
+        record = refine_record(item.non_tensor_batch)
+        return refine_outcome(self.refine, record, out, self.backend.term_names, REWARD_KEY)
+
+    async def _score_answer(self, item) -> dict:
         try:
             response = await asyncio.get_running_loop().run_in_executor(None, self._decode, item)
             inputs = reward_inputs(item.non_tensor_batch)

@@ -36,10 +36,17 @@ def _check_weight_ramp(section: Any) -> None:
     WeightRamp.from_dict(section or {}, source="vinci.weight_ramp")
 
 
+def _check_refine(section: Any) -> None:
+    from vinci_rl.refine.config import RefineConfig
+
+    RefineConfig.from_dict(section or {}, source="vinci.refine")
+
+
 SECTIONS: dict[str, Callable[[Any], None]] = {
     "pictures": _check_pictures,
     "reward": _check_reward,
     "pool": _check_pool,
+    "refine": _check_refine,
     "schedule": _check_schedule,
     "weight_ramp": _check_weight_ramp,
 }
