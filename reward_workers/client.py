@@ -159,15 +159,9 @@ def pool_step_metrics(config: Any) -> dict[str, float]:
     from ray.exceptions import RayError
 
     from reward_workers.config import PoolConfig
+    from vinci_rl.train.vinci_block import vinci_block
 
-    from omegaconf import OmegaConf
-
-    if OmegaConf.is_config(config):
-        section = OmegaConf.select(config, "vinci.pool")
-        section = OmegaConf.to_container(section, resolve=True) if section is not None else None
-    else:
-        section = (config.get("vinci") or {}).get("pool")
-    cfg = PoolConfig.from_dict(section or {})
+    cfg = PoolConfig.from_dict(vinci_block(config).get("pool") or {})
     if not cfg.enabled:
         return {}
     key = (cfg.name, cfg.namespace)

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
+
+from vinci_rl.typed_config import build
 
 
 @dataclass
@@ -54,12 +55,7 @@ class PoolConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None, source: str = "vinci.pool") -> "PoolConfig":
-        data = dict(data or {})
-        known = {f.name for f in dataclasses.fields(cls)}
-        for key in data:
-            if key not in known:
-                raise ValueError(f"{source}: unknown key 'pool.{key}'; expected one of: {', '.join(sorted(known))}")
-        cfg = cls(**data)
+        cfg = build(cls, data, source, "pool")
         cfg.validate(source)
         return cfg
 
@@ -71,10 +67,10 @@ class PoolConfig:
 
         if not isinstance(self.size, int) or isinstance(self.size, bool) or self.size < 0:
             raise ValueError(f"{source}: pool.size must be an integer >= 0, got {self.size!r}")
-        for name in ("max_batch_size", "max_attempts", "result_cache_size"):
+        for name, low in (("max_batch_size", 1), ("max_attempts", 1), ("result_cache_size", 0)):
             v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < (0 if name == "result_cache_size" else 1):
-                raise ValueError(f"{source}: pool.{name} must be an integer >= 1, got {v!r}")
+            if not isinstance(v, int) or isinstance(v, bool) or v < low:
+                raise ValueError(f"{source}: pool.{name} must be an integer >= {low}, got {v!r}")
         for name in ("sample_timeout_s", "request_timeout_s", "start_timeout_s"):
             positive(name)
         for name in ("num_gpus", "resource_per_worker"):
@@ -109,25 +105,11 @@ class PoolConfig:
 def load_blocks(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """(vinci.pool, vinci.reward) mappings of a recipe YAML; a file without `vinci:` is read as a reward YAML
     that may carry a top-level `pool:` block."""
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except OSError as e:
-        raise ValueError(f"cannot read {path}: {e}") from e
-    except yaml.YAMLError as e:
-        raise ValueError(f"{path}: invalid YAML: {e}") from e
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level")
-    if "defaults" in raw:  # a recipe: its vinci block may come (partly) from the configs it composes on
-        from omegaconf import OmegaConf
+    from vinci_rl.train.vinci_block import read_vinci_block, read_yaml
 
-        from vinci_rl.train.recipe import compose_recipe
-
-        vinci = OmegaConf.to_container(compose_recipe(path).get("vinci") or OmegaConf.create({}), resolve=True)
+    vinci = read_vinci_block(path)  # a recipe's block, composed as training composes it
+    if vinci is not None:
         return dict(vinci.get("pool") or {}), dict(vinci.get("reward") or {})
-    if "vinci" in raw:
-        vinci = raw.get("vinci") or {}
-        return dict(vinci.get("pool") or {}), dict(vinci.get("reward") or {})
-    raw = dict(raw)
+    raw = dict(read_yaml(path) or {})
     pool = raw.pop("pool", None) or {}
     return dict(pool), raw

@@ -84,7 +84,9 @@ def _check_running_pool(cfg: DictConfig) -> None:
     from reward_workers.config import PoolConfig
     from reward_workers.deployment import check_reward_config, find_pool
 
-    vinci = OmegaConf.to_container(cfg.vinci, resolve=True) if cfg.get("vinci") else {}
+    from vinci_rl.train.vinci_block import vinci_block
+
+    vinci = vinci_block(cfg)
     pool = PoolConfig.from_dict(vinci.get("pool") or {})
     handle = find_pool(pool) if pool.enabled else None
     if handle is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 from vinci_rl.languages import LANGUAGES
@@ -57,14 +56,11 @@ class RenderConfig:
             raise ValueError(f"render.sandbox must be 'auto', 'bwrap' or 'none', got {self.sandbox!r}")
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "RenderConfig":
+    def from_dict(cls, d: dict | None, source: str = "render config") -> "RenderConfig":
         """Build from a plain dict; an unknown key raises ValueError naming it."""
-        d = dict(d or {})
-        known = {f.name for f in dataclasses.fields(cls)}
-        for key in d:
-            if key not in known:
-                raise ValueError(f"unknown render config key {key!r}; known keys: {sorted(known)}")
-        return cls(**d)
+        from vinci_rl.typed_config import build
+
+        return build(cls, d, source, "render")
 
     def timeout_for(self, lang: str) -> float:
         return self.timeout_s.get(lang, 10.0)

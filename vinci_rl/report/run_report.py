@@ -12,6 +12,7 @@ import numpy as np
 from vinci_rl.report.gallery import GalleryEntry, write_gallery
 from vinci_rl.reward.metrics import term_key, term_names
 from vinci_rl.train.sample_log import read_samples
+from vinci_rl.train.vinci_block import vinci_block
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -72,7 +73,7 @@ def rollout_gallery(run_dir: Path, out_html: Path, per_end: int = 6) -> Path:
     from vinci_rl.reward.config import RewardConfig
 
     cfg = OmegaConf.load(run_dir / "config.yaml")
-    reward_cfg = RewardConfig.from_dict(OmegaConf.to_container(cfg.vinci.reward, resolve=True))
+    reward_cfg = RewardConfig.from_dict(vinci_block(cfg).get("reward") or {}, source=f"{run_dir / 'config.yaml'} vinci.reward")
     refs = reference_images(cfg.data.train_files)
     samples = sorted(read_samples(run_dir), key=lambda s: -s.reward)
     chosen = samples if len(samples) <= 2 * per_end else samples[:per_end] + samples[-per_end:]

@@ -11,7 +11,6 @@ Recipe block (all optional):
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -20,6 +19,7 @@ import numpy as np
 
 from vinci_rl.report.gallery import GalleryEntry, write_gallery
 from vinci_rl.train.sample_log import SampleRecord
+from vinci_rl.typed_config import build
 
 
 @dataclass
@@ -31,11 +31,7 @@ class PicturesConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None, source: str = "vinci.pictures") -> "PicturesConfig":
-        data = dict(data or {})
-        unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise ValueError(f"{source}: unknown key(s) {unknown}; expected every_n_steps, prompts")
-        cfg = cls(**data)
+        cfg = build(cls, data, source, "pictures")
         if cfg.every_n_steps < 0 or cfg.prompts < 1:
             raise ValueError(f"{source}: every_n_steps >= 0 and prompts >= 1 are required")
         return cfg

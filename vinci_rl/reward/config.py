@@ -4,7 +4,8 @@ A reward YAML is either the reward mapping itself or a recipe with a top-level `
 block (other recipe keys are left to their owners). `preset: NAME` inside the mapping starts from a preset
 in `vinci_rl/reward/presets/` and overrides it key by key (nested blocks merge; `weights` replaces the
 preset's weights as a whole, so a term can be dropped). Unknown keys raise ValueError naming the key and
-the file. `RewardConfig()` equals the `default` preset.
+the file. `RewardConfig()` equals the `default` preset: every value that preset sets is read from
+`presets/default.yaml`, the one place it is written (the fields below it does not set keep their defaults here).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
+
+from vinci_rl.typed_config import build
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 
@@ -49,6 +52,15 @@ REFERENCE_SOURCES = ("image", "ground_truth")
 DINO_FEATURES = ("cls_prenorm", "cls", "mean")
 DTYPES = ("bfloat16", "float32", "float16")
 LENGTH_UNITS = ("chars", "tokens")
+_DEFAULT_PRESET: dict[str, Any] = yaml.safe_load((PRESETS_DIR / "default.yaml").read_text())
+
+
+def _default(dotted: str) -> Any:
+    """A value of the default preset (presets/default.yaml): the field defaults below that it sets."""
+    value: Any = _DEFAULT_PRESET
+    for part in dotted.split("."):
+        value = value[part]
+    return value
 
 
 @dataclass
@@ -59,7 +71,7 @@ class LanguageConfig:
     # "raw"  -> the same reading; nothing read: the last fenced block of any tag, else the whole response;
     # "vincicoder" -> VinciCoder's regex (exact tag, inline fences); nothing read: failure;
     # "rlrf" -> RLRF's rule for SVG (the last <svg>...</svg> span, fenced or not); nothing read: failure.
-    on_missing: str = "fail"
+    on_missing: str = _default("language.on_missing")
     # Extra fence tags per language read as an exact fence (the built-in aliases xml, tikz, py, ... are lenient).
     aliases: dict[str, list[str]] = field(default_factory=dict)
 
@@ -68,26 +80,26 @@ class LanguageConfig:
 class LengthConfig:
     # "chars" counts characters; "tokens" counts tokens of `tokenizer` (a path or hub id, loaded lazily),
     # unless the caller passes the lengths itself.
-    unit: str = "chars"
+    unit: str = _default("length.unit")
     tokenizer: str | None = None
     # Below floor_ratio x the ground-truth length the term is floor_penalty (RLRF's length-collapse hack).
-    floor_ratio: float = 0.1
-    floor_penalty: float = -1.0
+    floor_ratio: float = _default("length.floor_ratio")
+    floor_penalty: float = _default("length.floor_penalty")
 
 
 @dataclass
 class FormatConfig:
     # The format term: 1 for an exact fence, lenient_value for code read from a fence written another way
     # (alias, untagged, ~~~, cut off), wrong_value when no block of the target language was read.
-    wrong_value: float = 0.0
-    lenient_value: float = 0.5
+    wrong_value: float = _default("format.wrong_value")
+    lenient_value: float = _default("format.lenient_value")
 
 
 @dataclass
 class PixelConfig:
     # pixel_l2 / canny_l2 when a map is constant (a flat render, an edge map without edges): -1 (RLRF's NaN path);
     # when both maps are: both_flat (RLRF: -1; ours: 1, the two images agree).
-    both_flat: float = 1.0
+    both_flat: float = _default("pixel.both_flat")
 
 
 @dataclass
@@ -133,45 +145,34 @@ class DreamSimConfig:
 @dataclass
 class RewardConfig:
     # term -> weight. Only the listed terms are computed and reported (weight 0 = logged, not counted).
-    weights: dict[str, float] = field(
-        default_factory=lambda: {
-            "pixel_l2": 0.5,
-            "canny_l2": 0.5,
-            "ssim_structure": 0.5,
-            "shape": 1.0,
-            "pixel_coarse": 1.0,
-            "colour": 0.5,
-            "length": 0.1,
-            "format": 0.1,
-        }
-    )
+    weights: dict[str, float] = field(default_factory=lambda: dict(_default("weights")))
     # true: overall = sum(w * term) / sum(w) over the terms present; false: overall = sum(w * term).
-    normalize_weights: bool = True
+    normalize_weights: bool = _default("normalize_weights")
     # Overall reward of a failed sample (render failure in "overall" mode, wrong language, no code). RLRF: -1.
-    failure_reward: float = -1.0
+    failure_reward: float = _default("failure_reward")
     # Per failure kind override of failure_reward: a render status (parse_error, timeout, blank, ...) or
     # wrong_language / no_code.
     failure_rewards: dict[str, float] = field(default_factory=dict)
     # On a render failure: "overall" -> overall = the failure reward (RLRF);
     # "terms" -> image terms take their failure value and the composite is computed as usual (VinciCoder).
-    render_failure: str = "overall"
+    render_failure: str = _default("render_failure")
     # term -> value filled in when the render failed; default: the term's lowest value (TERM_FLOORS).
     term_failure_values: dict[str, float] = field(default_factory=dict)
     # A near-white render (mean >= 254 or pixel range < 5; status blank) counts as a render failure (RLRF). Off
     # in our presets: a sparse drawing on white can be near-white, and no_content_is_failure catches empty ones.
-    blank_is_failure: bool = False
+    blank_is_failure: bool = _default("blank_is_failure")
     # A render with no detail at all (a flat fill, a smooth gradient, a background only, an empty page) against a
     # reference that has some counts as a render failure (status blank, whatever its colour): an empty canvas is
     # never paid.
-    no_content_is_failure: bool = True
+    no_content_is_failure: bool = _default("no_content_is_failure")
     # "reference": render and compare at the reference image's size, scaled down to max_pixels;
     # [width, height]: a fixed canvas (RLRF: [512, 512]); the render keeps the reference's aspect ratio, fitted
     # in the canvas, and both sides are padded to it with white the same way.
-    size: Any = "reference"
-    max_pixels: int | None = 1024 * 1024
+    size: Any = _default("size")
+    max_pixels: int | None = _default("max_pixels")
     # What the render is compared with: "image" (the reference image) or "ground_truth": the ground-truth code
     # rendered by the same renderer at the same size (RLRF), the image when there is no ground truth or it fails.
-    reference_source: str = "image"
+    reference_source: str = _default("reference_source")
     # language -> [width, height]: rasterise the prediction inside this box (the scoring size's aspect kept) and
     # resize it (bicubic) to the scoring size (VinciCoder renders SVG at 336 x 336).
     render_sizes: dict[str, list[int]] = field(default_factory=dict)
@@ -200,31 +201,21 @@ class RewardConfig:
         if preset is not None:
             base = _preset_dict(str(preset), source)
             data = _merge(base, data)
-        cfg = _build(cls, data, source, "reward")
+        cfg = build(cls, data, source, "reward")
         cfg.validate(source)
         return cfg
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "RewardConfig":
         """Load a reward YAML or a recipe YAML with a top-level `vinci: {reward: ...}` block."""
+        from vinci_rl.train.vinci_block import read_vinci_block, read_yaml
+
         path = Path(path)
-        try:
-            raw = yaml.safe_load(path.read_text())
-        except OSError as e:
-            raise ValueError(f"cannot read reward config {path}: {e}") from e
-        except yaml.YAMLError as e:
-            raise ValueError(f"{path}: invalid YAML: {e}") from e
-        if raw is None:
-            raw = {}
+        block = read_vinci_block(path, "reward config")  # a recipe's block, composed as training composes it
+        raw = (read_yaml(path, "reward config") or {}) if block is None else (block.get("reward") or {})
         if not isinstance(raw, dict):
-            raise ValueError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
-        if "vinci" in raw:
-            vinci = raw["vinci"] or {}
-            if not isinstance(vinci, dict):
-                raise ValueError(f"{path}: 'vinci' must be a mapping")
-            raw = vinci.get("reward") or {}
-            if not isinstance(raw, dict):
-                raise ValueError(f"{path}: 'vinci.reward' must be a mapping")
+            where = "at the top level" if block is None else "in 'vinci.reward'"
+            raise ValueError(f"{path}: expected a mapping {where}, got {type(raw).__name__}")
         return cls.from_dict(raw, source=str(path))
 
     @classmethod
@@ -339,23 +330,3 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[k] = v
     return out
-
-
-def _build(cls: type, data: Mapping[str, Any], source: str, prefix: str) -> Any:
-    if not isinstance(data, Mapping):
-        raise ValueError(f"{source}: '{prefix}' must be a mapping, got {type(data).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    kwargs: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in fields:
-            raise ValueError(
-                f"{source}: unknown key '{prefix}.{key}'; expected one of: {', '.join(sorted(fields))}"
-            )
-        default = fields[key].default_factory() if fields[key].default_factory is not dataclasses.MISSING else None
-        if dataclasses.is_dataclass(default):
-            kwargs[key] = _build(type(default), value or {}, source, f"{prefix}.{key}")
-        elif isinstance(default, dict) and value is not None and not isinstance(value, Mapping):
-            raise ValueError(f"{source}: '{prefix}.{key}' must be a mapping, got {value!r}")
-        else:
-            kwargs[key] = dict(value) if isinstance(value, Mapping) else value
-    return cls(**kwargs)

@@ -33,9 +33,9 @@ class DinoEncoder:
         if config is None:
             config = DinoConfig()
         elif isinstance(config, Mapping):
-            from vinci_rl.reward.config import _build
+            from vinci_rl.typed_config import build
 
-            config = _build(DinoConfig, config, "<dino config>", "reward.dino")
+            config = build(DinoConfig, config, "<dino config>", "reward.dino")
         if model is None and not (config.model or config.config):
             raise ValueError("DinoEncoder needs reward.dino.model (a path or hub id) or reward.dino.config")
         self.config: DinoConfig = config

@@ -12,9 +12,10 @@ a batch with none known falls back to the cap.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping
+
+from vinci_rl.typed_config import build
 
 POLICIES = ("batch_max_gt", "linear", "fixed")
 BUDGET_KEY = "vinci_max_tokens"  # the per-step column the agent loop copies into max_tokens
@@ -38,12 +39,7 @@ class MaxLengthSchedule:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None, source: str = "vinci.schedule") -> "MaxLengthSchedule":
-        data = dict(data or {})
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ValueError(f"{source}: unknown key(s) {unknown}; expected some of {sorted(names)}")
-        sched = cls(**data)
+        sched = build(cls, data, source, "schedule")
         if sched.policy not in POLICIES:
             raise ValueError(f"{source}.policy: {sched.policy!r} is not one of {POLICIES}")
         if sched.min_tokens < 1 or sched.factor <= 0 or sched.ramp_steps < 1:

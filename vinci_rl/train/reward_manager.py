@@ -27,7 +27,7 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from verl import DataProto
 from verl.experimental.reward_loop.reward_manager import register
 from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
@@ -40,16 +40,14 @@ from vinci_rl.reward.metrics import TIME_KEY
 from vinci_rl.schedule.weight_ramp import WEIGHT_KEY, WeightRamp
 from vinci_rl.train.sample_fields import SampleFieldError, reward_inputs
 from vinci_rl.train.sample_log import INDEX_KEY, REWARD_KEY, SCORED_KEY, STATUS_PREFIX
+from vinci_rl.train.vinci_block import vinci_block
 
 logger = logging.getLogger(__name__)
 
 
 def vinci_section(config: DictConfig | dict) -> dict[str, Any]:
-    """The recipe's `vinci` block as a plain dict ({} when absent)."""
-    section = config.get("vinci") if hasattr(config, "get") else None
-    if section is None:
-        return {}
-    return OmegaConf.to_container(section, resolve=True) if isinstance(section, DictConfig) else dict(section)
+    """The recipe's `vinci` block as a plain dict ({} when absent): vinci_rl/train/vinci_block.py reads it."""
+    return vinci_block(config)
 
 
 def extra_info_row(
