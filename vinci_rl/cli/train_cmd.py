@@ -34,6 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vinci_rl.cpu import activate_cpu_env, decide_device
+
+    # A CPU run is declared before verl is first imported: verl then resolves the cpu platform in this process
+    # as in its workers (instead of warning that no accelerator was found).
+    device = decide_device(args.device, args.address)
+    if device == "cpu":
+        activate_cpu_env()
     from vinci_rl.train.recipe import RecipeError, check_recipe, compose_recipe
 
     try:
@@ -52,7 +59,6 @@ def run(args: argparse.Namespace) -> int:
     from vinci_rl.cluster.run_folder import RunFolderError
     from vinci_rl.train import run as training
 
-    device = training.decide_device(args.device, args.address)
     run_dir = (args.run_dir or training.default_run_dir(cfg)).expanduser().resolve()
     try:
         env = training.prepare(cfg, run_dir, device, args.address)
