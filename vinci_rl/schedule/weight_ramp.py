@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from vinci_rl.typed_config import build
+
 WEIGHT_KEY = "vinci_ramped_weight"  # the per-step column: the ramped term's weight at this step
 
 
@@ -28,12 +30,7 @@ class WeightRamp:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None, source: str = "vinci.weight_ramp") -> "WeightRamp":
-        data = dict(data or {})
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ValueError(f"{source}: unknown key(s) {unknown}; expected some of {sorted(names)}")
-        ramp = cls(**data)
+        ramp = build(cls, data, source, "weight_ramp")
         if ramp.steps < 1:
             raise ValueError(f"{source}.steps: {ramp.steps} (must be >= 1)")
         if ramp.start < 0 or (ramp.end is not None and ramp.end < 0):
