@@ -111,9 +111,6 @@ class RewardPool:
                 self._cache.popitem(last=False)
         return result
 
-    async def score_many(self, requests: list[dict]) -> list[dict]:
-        return list(await asyncio.gather(*(self.score(r) for r in requests)))
-
     async def scale(self, size: int) -> int:
         """Set the number of workers. Growing starts workers now; shrinking retires idle workers first, busy
         ones when their batch is done (nothing in flight is lost)."""

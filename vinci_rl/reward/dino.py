@@ -155,10 +155,6 @@ class DinoEncoder:
                             self._cache.popitem(last=False)
         return results  # type: ignore[return-value]  # every slot is filled above
 
-    def clear_cache(self) -> None:
-        with self._lock:
-            self._cache.clear()
-
 
 def load_dinov2(cfg: DinoConfig) -> Any:
     """A transformers Dinov2Model: from_pretrained(cfg.model), else random weights from cfg.config (seed 0)."""

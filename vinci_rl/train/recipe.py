@@ -18,6 +18,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from vinci_rl.train.compose import RecipeError, compose_recipe  # noqa: F401  (recipe.compose_recipe is the entry point)
+
 # verl mappings whose keys are free-form (passed on to transformers / Ray / vLLM as kwargs).
 FREE_FORM = (
     "actor_rollout_ref.model.override_config",
@@ -34,32 +36,6 @@ FREE_FORM = (
 READ_WITH_GET = {
     "sft_trainer_engine": ("data.image_key", "data.video_key"),
 }
-
-
-class RecipeError(ValueError):
-    """A recipe that cannot be composed or has unknown keys (the message names the file and keys)."""
-
-
-def compose_recipe(recipe: str | Path, overrides: list[str] | None = None) -> DictConfig:
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
-    path = Path(recipe).expanduser().resolve()
-    if not path.is_file():
-        raise RecipeError(f"recipe {recipe} does not exist")
-    if path.suffix not in (".yaml", ".yml"):
-        raise RecipeError(f"recipe {recipe} is not a .yaml file")
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_dir(config_dir=str(path.parent), version_base=None):
-            cfg = compose(config_name=path.stem, overrides=list(overrides or []))
-    except (HydraException, OmegaConfBaseException) as e:
-        raise RecipeError(f"{recipe}: {e}") from e
-    finally:
-        GlobalHydra.instance().clear()
-    return cfg
 
 
 def base_config_name(recipe: str | Path) -> str:

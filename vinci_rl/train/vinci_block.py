@@ -51,7 +51,7 @@ def read_vinci_block(path: str | Path, what: str = "config") -> dict[str, Any] |
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
     if "defaults" in raw:  # a recipe: its block may come (partly) from the configs it composes on
-        from vinci_rl.train.recipe import compose_recipe
+        from vinci_rl.train.compose import compose_recipe
 
         cfg = compose_recipe(path)
         return vinci_block(cfg) if cfg.get("vinci") is not None else None
