@@ -170,10 +170,10 @@ class VinciRewardManager(RewardManagerBase):
     async def run_single(self, data: DataProto) -> dict:
         item = data[-1]  # multi-sequence outputs: the last sequence is the answer
         out = await self._score_answer(item)
-        if self.refine is None:
-            return out
         record = refine_record(item.non_tensor_batch)
-        return refine_outcome(self.refine, record, out, self.backend.term_names, REWARD_KEY)
+        if self.refine is None and record is None:
+            return out
+        return refine_outcome(self.refine or RefineConfig(), record, out, self.backend.term_names, REWARD_KEY)
 
     async def _score_answer(self, item) -> dict:
         try:
