@@ -31,6 +31,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from vinci_rl.render.result import BLANK, RENDERER_CRASH, is_near_white
+from vinci_rl.reward.composite import composite
 from vinci_rl.reward.config import DINO_TERMS, IMAGE_TERMS, RewardConfig
 from vinci_rl.reward.extract import OK
 from vinci_rl.reward.image import ImageLike, align, has_detail, pad_to, resize, to_rgb
@@ -65,6 +66,8 @@ class RewardResult:
     timings: dict[str, float] = field(default_factory=dict)
     # What the render could not load (HTML: URLs the offline CDN mirror does not serve); the render went on without.
     missing_resources: list[str] = field(default_factory=list)
+    # overall is the weighted sum of terms (false: a failure value, which no reweighting changes).
+    weighted: bool = False
 
     # The answer's render as it was compared (aligned to the reference), when there was one; not in to_dict.
     render: np.ndarray | None = field(default=None, repr=False, compare=False, kw_only=True)
@@ -74,9 +77,11 @@ class RewardResult:
         return self.status == OK
 
     def to_dict(self) -> dict[str, Any]:
-        """overall, terms, status, message, timings; missing_resources too when there are any."""
+        """overall, terms, status, message, timings; missing_resources too when there are any (the render and the
+        weighted flag stay out: the flag travels in the pool's wire dict, reward_workers/results.py)."""
         d = asdict(self)
         d.pop("render", None)
+        d.pop("weighted", None)
         if not d["missing_resources"]:
             del d["missing_resources"]
         return d
@@ -213,7 +218,7 @@ class VisualScorer:
                 w.timings["total_s"] += dino_s / len(works)
             terms = {name: w.terms[name] for name in self.config.weights if name in w.terms}
             results.append(RewardResult(float(overall), terms, w.status, "; ".join(w.notes), w.timings,
-                                        w.missing_resources))
+                                        w.missing_resources, weighted=not self._failed(w)))
         for result, w in zip(results, works, strict=True):
             result.render = w.render
         return results
@@ -395,14 +400,13 @@ class VisualScorer:
             self._tokenizer = load_tokenizer(lcfg.tokenizer, "reward.length.tokenizer")
         return len(self._tokenizer.encode(text, add_special_tokens=False))
 
+    def _failed(self, w: _Work) -> bool:
+        """The overall reward is the failure value: no code, or a failed render under render_failure: overall."""
+        return w.code is None or (w.render_failed and self.config.render_failure == "overall")
+
     def _composite(self, w: _Work) -> float:
         cfg = self.config
-        if w.code is None or (w.render_failed and cfg.render_failure == "overall"):
+        if self._failed(w):
             return cfg.failure_value(w.status)
-        present = [(cfg.weights[n], v) for n, v in w.terms.items() if n in cfg.weights]
-        total = sum(wt * v for wt, v in present)
-        if cfg.normalize_weights:
-            denom = sum(wt for wt, _ in present)
-            return total / denom if denom else 0.0
-        return total
+        return composite(w.terms, cfg.weights, cfg.normalize_weights)
 
