@@ -68,7 +68,7 @@ def feedback_text(cfg: RefineConfig, status: str, overall: float, terms: dict[st
     show_scores is on; a failed render always says so (its image is then a white canvas)."""
     lines = [cfg.feedback]
     if status != "ok":
-        lines.append(f"Your code did not render cleanly ({status}{': ' + message[:200] if message else ''}).")
+        lines.append(f"Your code did not render cleanly ({status}{': ' + message[:160] if message else ''}).")
     if cfg.show_scores:
         parts = ", ".join(f"{name} {value:.2f}" for name, value in sorted(terms.items()))
         lines.append(f"Score {overall:.2f}" + (f" ({parts})" if parts else "") + ".")
