@@ -15,9 +15,10 @@ the feedback turn shows, and how the trajectory's reward is formed from its turn
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping
+
+from vinci_rl.typed_config import build
 
 REWARD_MODES = ("final", "improvement", "discounted")
 BUDGET_MODES = ("turn", "trajectory")
@@ -48,12 +49,7 @@ class RefineConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None, source: str = "vinci.refine") -> "RefineConfig":
-        data = dict(data or {})
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ValueError(f"{source}: unknown key(s) {unknown}; expected some of {sorted(names)}")
-        cfg = cls(**data)
+        cfg = build(cls, data, source, "refine")
         cfg._check(source)
         return cfg
 
