@@ -17,6 +17,7 @@ to installed faces, as the author's own machine would have resolved them. cairos
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 
 # Installed CJK families, best first (fonts-noto-cjk; the WenQuanYi ones when only fonts-wqy-* is there).
@@ -49,6 +50,14 @@ LATIN_ALIASES = {
     "Times New Roman": "Liberation Serif", "Times": "Liberation Serif", "Courier New": "Liberation Mono",
     "Courier": "Liberation Mono", "Calibri": "Carlito", "Cambria": "Caladea",
 }
+
+# The size at which font files are looked up (see _with_fallbacks): matplotlib's default font size.
+LOOKUP_SIZE_PT = 10.0
+
+# What matplotlib's findfont cache keys on besides the font properties: these rcParams and this variable.
+_IGNORE_SYSTEM_FONTS = "MPL_IGNORE_SYSTEM_FONTS"
+_RC_FONT = tuple(f"font.{k}" for k in ("family", "style", "variant", "weight", "stretch", "size", "serif", "sans-serif",
+                                      "cursive", "fantasy", "monospace"))
 
 # Han, kana, Hangul, CJK punctuation / compatibility / fullwidth forms, Bopomofo.
 _CJK = re.compile("[\u1100-\u11ff\u2e80-\u2fdf\u3000-\u30ff\u3100-\u31ff\u3200-\u33ff\u3400-\u4dbf\u4e00-\u9fff"
@@ -95,6 +104,10 @@ def install_matplotlib_fonts() -> dict[str, str | None]:
     return {"cjk_sans": sans, "cjk_serif": serif}
 
 
+def _hashable(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _alias(manager, names: set[str], mapping: dict[str, str | None]) -> None:
     """Font entries named `alias` for every face of `target` (an alias never hides a font that is installed)."""
     for alias, target in mapping.items():
@@ -107,14 +120,32 @@ def _alias(manager, names: set[str], mapping: dict[str, str | None]) -> None:
 
 def _with_fallbacks(manager, find):
     """Wrap FontManager._find_fonts_by_props: after the families the text asks for, the CJK and symbol families
-    (serif CJK for serif text), so a glyph missing from the chosen font is drawn from them, not as a box."""
+    (serif CJK for serif text), so a glyph missing from the chosen font is drawn from them, not as a box.
+
+    Every lookup is made at one size (LOOKUP_SIZE_PT) when every installed face is scalable: the size then never
+    changes which file is chosen (matplotlib scores scalable faces 0 for size), but matplotlib caches lookups per
+    size, and a forked job would otherwise redo the lookup, for each fallback family, at every size it uses."""
+    import matplotlib
     from matplotlib.font_manager import FontProperties
 
+    all_scalable = all(f.size == "scalable" for f in manager.ttflist)
+    found: dict[tuple, list] = {}  # answers so far, keyed like matplotlib's findfont cache (+ fonts added since)
+
     def find_with_fallbacks(prop, fontext="ttf", directory=None, fallback_to_default=True, rebuild_if_missing=True):
-        paths = find(prop, fontext, directory, fallback_to_default, rebuild_if_missing)
         if fontext != "ttf":
-            return paths
+            return find(prop, fontext, directory, fallback_to_default, rebuild_if_missing)
         prop = FontProperties._from_any(prop)
+        if all_scalable:
+            prop = prop.copy()
+            prop.set_size(LOOKUP_SIZE_PT)
+        rc = tuple(_hashable(matplotlib.rcParams[k]) for k in _RC_FONT)
+        key = (prop, directory, fallback_to_default, rc, len(manager.ttflist), os.environ.get(_IGNORE_SYSTEM_FONTS))
+        if key not in found:
+            found[key] = lookup(prop, fontext, directory, fallback_to_default, rebuild_if_missing)
+        return list(found[key])
+
+    def lookup(prop, fontext, directory, fallback_to_default, rebuild_if_missing):
+        paths = find(prop, fontext, directory, fallback_to_default, rebuild_if_missing)
         sans, serif = manager._vinci_fallbacks
         families = serif if any("serif" == f or f in CJK_SERIF_ALIASES for f in prop.get_family()) else sans
         for family in families:

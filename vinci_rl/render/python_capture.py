@@ -84,7 +84,9 @@ class Capture:
             _write_target(fname, None, lambda: self._savefig(fig, fname, *args[1:], **kwargs))
 
     def _on_show(self, fig) -> None:
-        self._figure_png(fig, {"dpi": "figure", "bbox_inches": "tight" if self.show_mode == "tight" else None})
+        # nothing is written: the PNG only carries the pixels to the snapshot, so it is not compressed
+        self._figure_png(fig, {"dpi": "figure", "bbox_inches": "tight" if self.show_mode == "tight" else None,
+                               "pil_kwargs": {"compress_level": 0}})
 
     def _figure_png(self, fig, kwargs: dict) -> bytes:
         """Draw the figure with matplotlib's savefig into PNG bytes and record the picture; returns the bytes."""

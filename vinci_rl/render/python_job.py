@@ -62,8 +62,9 @@ def worker_setup() -> None:
 
 
 def _warm_up_drawing() -> None:
-    """Save one throwaway figure with Latin and CJK text, so that fonts (the CJK fallback included), the Agg backend,
-    the PNG codec and our raster helpers are loaded before any fork."""
+    """Save one throwaway chart (bars, a line, a title with Latin and CJK text, a bold label, a legend), so that
+    fonts (the CJK fallback included) and their lookups, the text layout caches, the Agg backend, the PNG codec and
+    our raster helpers are loaded before any fork: each job would otherwise redo them."""
     import io
 
     import matplotlib.pyplot as plt
@@ -71,8 +72,12 @@ def _warm_up_drawing() -> None:
     import vinci_rl.render.python_capture  # noqa: F401
     import vinci_rl.render.raster  # noqa: F401
 
-    fig = plt.figure(figsize=(1, 1))
-    fig.text(0.1, 0.5, "warm-up \u56fe\u8868")
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.bar(["a", "b"], [1, 2], label="warm-up")
+    ax.plot([0, 1], [1, 2], marker="o")
+    ax.set_title("warm-up \u56fe\u8868")
+    ax.set_xlabel("warm-up", fontweight="bold")
+    ax.legend()
     fig.savefig(io.BytesIO(), format="png", dpi=64)
     plt.close(fig)
 

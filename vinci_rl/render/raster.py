@@ -15,6 +15,8 @@ WORKER_STATUSES = tuple(s for s in STATUSES if s not in (OK, BLANK, "unsupported
 
 def rgba_to_rgb_on_white(rgba: np.ndarray) -> np.ndarray:
     """Composite an HxWx4 (straight alpha) uint8 image onto white, returning HxWx3 uint8."""
+    if rgba[..., 3].min() == 255:  # opaque (a chart on its own background): nothing to composite
+        return np.ascontiguousarray(rgba[..., :3])
     rgb = rgba[..., :3].astype(np.uint16)
     alpha = rgba[..., 3:4].astype(np.uint16)
     out = (rgb * alpha + 255 * (255 - alpha) + 127) // 255
