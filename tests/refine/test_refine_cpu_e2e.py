@@ -166,8 +166,12 @@ def test_the_loss_mask_trains_only_the_models_tokens(refine_run, tokenizer):
         ids, mask = np.array(t["response_ids"]), np.array(t["response_mask"])
         start, end = t["record"]["final_span"]
         assert mask[start:end].all(), "the final turn is trained"
-        trained = tokenizer.decode(ids[mask == 1].tolist(), skip_special_tokens=True)
-        assert trained == "".join(t["turn_texts"]), "mask-1 tokens are exactly the two answers"
+        # the mask-1 tokens are the two answers: two runs, each decoding to its turn's text
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], mask, [0]])))
+        runs = [ids[a:b] for a, b in zip(edges[::2], edges[1::2], strict=True)]
+        assert len(runs) == 2, "mask-1 tokens are exactly the two answers"
+        for run, text in zip(runs, t["turn_texts"], strict=True):
+            assert tokenizer.decode(run.tolist(), skip_special_tokens=True) == text
         feedback = tokenizer.decode(ids[mask == 0][: len(ids)].tolist(), skip_special_tokens=True)
         assert "This is how your code renders" in feedback and "Score " in feedback
         # the feedback turn sits between the answers, all of it masked out
