@@ -4,6 +4,7 @@ the pool's wire dict carries it (PNG) only when asked, and a request asking for 
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -50,5 +51,6 @@ def test_a_request_for_the_render_has_its_own_cache_key():
 def test_in_process_scoring_returns_the_render():
     backend = LocalScoringBackend(CFG)
     inputs = RewardInputs("svg", _reference(), None, "s0", 0, None)
-    r = asyncio.run(backend.score(RED_SQUARE, inputs, return_render=True))
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own: an earlier test may leave one running on this thread
+        r = pool.submit(asyncio.run, backend.score(RED_SQUARE, inputs, return_render=True)).result()
     assert r.render is not None and tuple(r.render[16, 16]) == (255, 0, 0)

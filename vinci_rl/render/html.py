@@ -268,27 +268,28 @@ class HtmlBackend:
         return path
 
 
-# One Playwright driver per process, shared by every HtmlBackend (the sync API allows one per thread); each backend
-# still has its own browser. Everything here must stay on the thread that created it.
-_pw_driver = None
-_pw_users = 0
+# One Playwright driver per thread, shared by every HtmlBackend of that thread (the sync API allows one per thread
+# and must stay on the thread that created it); each backend still has its own browser. A reward worker renders on
+# its own thread while another thread of the process may hold a backend: each gets its own driver.
+_pw = threading.local()
 
 
 def _acquire_playwright():
-    global _pw_driver, _pw_users
-    if _pw_driver is None:
+    if getattr(_pw, "driver", None) is None:
         from playwright.sync_api import sync_playwright
 
-        _pw_driver = sync_playwright().start()
-    _pw_users += 1
-    return _pw_driver
+        _pw.driver, _pw.users = sync_playwright().start(), 0
+    _pw.users += 1
+    return _pw.driver
 
 
 def _release_playwright() -> None:
-    global _pw_driver, _pw_users
-    _pw_users -= 1
-    if _pw_users == 0 and _pw_driver is not None:
-        driver, _pw_driver = _pw_driver, None
+    """Called on the thread that acquired it (a backend closed elsewhere leaves that thread's driver to exit)."""
+    if getattr(_pw, "driver", None) is None:
+        return
+    _pw.users -= 1
+    if _pw.users == 0:
+        driver, _pw.driver = _pw.driver, None
         driver.stop()
 
 
