@@ -141,12 +141,15 @@ def _exit_verdict(pid: int, deadline: float) -> dict:
 def _kill_job(pid: int, uid: int, pidns: bool) -> None:
     """SIGKILL the job and everything it spawned, fork bombs and setsid() escapees included. In our own PID
     namespace a helper running as the sandbox uid kills every process of that uid at once; in any case every
-    descendant of the forkserver (we are a subreaper, so orphans stay our descendants) is killed and reaped."""
+    descendant of the forkserver (we are a subreaper, so orphans stay our descendants) is killed and reaped.
+    The helper is a fork of this whole process, so it is left out when the job left nothing behind: with no live
+    descendant there is no process of that uid that could still spawn one."""
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    if pidns and os.getuid() == 0:
+    _wait_killed(pid)
+    if pidns and os.getuid() == 0 and _descendants(os.getpid()):
         killer = os.fork()
         if killer == 0:
             _kill_all_as(uid)
@@ -163,6 +166,18 @@ def _kill_job(pid: int, uid: int, pidns: bool) -> None:
         _reap()
         time.sleep(0.01)
     _reap()
+
+
+def _wait_killed(pid: int, limit_s: float = 1.0) -> None:
+    """Reap the job process itself once SIGKILL has ended it (at once, unless the kernel holds it: then give up)."""
+    end = time.monotonic() + limit_s
+    while True:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] or time.monotonic() > end:
+                return
+        except ChildProcessError:  # reaped already (the exit verdict waits for it)
+            return
+        time.sleep(0.0005)
 
 
 def _kill_all_as(uid: int) -> None:
