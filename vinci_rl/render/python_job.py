@@ -29,9 +29,9 @@ _jobs = 0
 STDLIB_PRELOAD = ("math", "random", "json", "csv", "io", "collections", "itertools", "datetime", "re", "string",
                   "textwrap", "colorsys", "functools", "statistics", "decimal", "fractions", "socket", "urllib.request",
                   "encodings.idna")
-# What chart code imports (ChartMimic's 2,400 programs: matplotlib, numpy, scipy, networkx, squarify, pandas,
-# matplotlib_venn; VisCoder's PandasPlotBench: matplotlib, seaborn, plotly) and molecule drawing: installed as
-# dependencies of vinci-rl (pyproject.toml) and imported here once, so a job pays nothing for them.
+# What chart code imports (ChartMimic's 723 published programs: matplotlib, numpy, scipy, networkx, squarify,
+# pandas, matplotlib_venn; VisCoder's PandasPlotBench: matplotlib, seaborn, plotly) and molecule drawing: installed
+# as dependencies of vinci-rl (pyproject.toml) and imported here once, so a job pays nothing for them.
 PRELOAD = ("pandas", "seaborn", "scipy.stats", "scipy.interpolate", "scipy.signal", "scipy.ndimage",
            "scipy.cluster.hierarchy", "scipy.spatial", "networkx", "squarify", "matplotlib_venn",
            "mpl_toolkits.mplot3d", "mpl_toolkits.axes_grid1", "matplotlib.gridspec", "matplotlib.patheffects",
