@@ -42,8 +42,9 @@ HEAD_CPUS, REWARD_CPU_PER_NODE = 8, 2
 class DrillConfig:
     root: Path
     steps: int = 12  # total training steps (job A is stopped after step stop_after, job B finishes)
-    save_freq: int = 2
-    stop_after: int = 3  # not a multiple of save_freq: the resumed job must redo logged steps
+    save_freq: int = 3
+    stop_after: int = 4  # past a checkpoint, with another step before the next: the resumed job redoes logged steps
+    # even when the stop lands a step late (a job's stop is not instantaneous)
     pool_size: int = 2
     scale_to: int = 3
     n_train: int = 16  # sample-set rows: 4 steps per epoch

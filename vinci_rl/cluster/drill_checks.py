@@ -64,10 +64,11 @@ def check_resume(rec: DrillRecord, cfg: DrillConfig, run_dir: Path) -> list[Chec
         kept = [line for line in before if json.loads(line)["step"] <= resumed]
         kept_ok[name] = bool(kept) and after[: len(kept)] == kept and all(json.loads(x)["step"] > resumed for x in after[len(kept):])
     steps = [r["step"] for r in _read_jsonl(run_dir / "metrics.jsonl")]
+    redone = [step for step in logged_a if step > expected]
     return [
-        Check("resumed_from_last_logged_checkpoint", resumed == expected > 0 and max(logged_a, default=0) > resumed,
+        Check("resumed_from_last_logged_checkpoint", resumed == expected > 0,
               f"job A logged {logged_a}; job B: {m.group(0) if m else 'no resume line in its log'} (expected "
-              f"checkpoint {expected}: steps {expected + 1}..{max(logged_a, default=0)} redone)"),
+              f"checkpoint {expected}; steps redone: {redone or 'none'})"),
         Check("resumed_logs_keep_job_a_lines_then_continue", all(kept_ok.values()),
               f"job A's lines of steps <= {resumed} kept unchanged, then only later steps: {kept_ok}"),
         Check("metrics_steps_once_each", steps == list(range(1, cfg.steps + 1)),
