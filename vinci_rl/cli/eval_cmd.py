@@ -4,10 +4,14 @@
     vinci-rl eval runs/data/val.parquet --server http://localhost:8000/v1 --out runs/eval --reward rlrf
     vinci-rl eval runs/shapes/heldout.parquet --local-model runs/sft/model --out runs/eval --max-tokens 96
     vinci-rl eval runs/data/val.parquet --predictions preds.jsonl --out runs/eval --reward recipes/my_recipe.yaml
+    vinci-rl eval runs/data/val.parquet --server http://localhost:8000/v1 --out runs/eval --turns 3 --reward recipes/refine_chart.yaml
 
 Predictions JSONL: one {"id" or "index", "response" or "code"} per line ("response": the model's full text, the
 last fenced block of the row's language is scored; "code": the bare program). With --server the prompts are
 sent to an OpenAI-compatible endpoint (vLLM) and the replies saved to DIR/predictions.jsonl.
+With --turns K, each answer's render (the reward's) goes back to the model as a new user turn, up to K answers
+per row with the stop rules of the vinci_refine_agent agent loop (the feedback text and rules from --reward's
+vinci.refine block when it has one): metrics per turn, the rate of rows whose final reward beats turn 1's.
 Metrics per language and overall: render_rate, format_rate, dino_score (StarVector: DINOv2 mean-pooled,
 (cos+1)/2; needs --dino), ssim, mse, lpips (needs --lpips), tanimoto (SMILES / RDKit code), reward (--reward).
 """
@@ -46,6 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     met.add_argument("--lpips", help="LPIPS weights: a state_dict of lpips.LPIPS(net='alex')")
     met.add_argument("--reward", default="default", help="reward preset, reward YAML or recipe YAML (default: default)")
     met.add_argument("--no-reward", action="store_true", help="skip the mean reward")
+    ref = parser.add_argument_group("render and refine (per-turn evaluation)")
+    ref.add_argument("--turns", type=int, default=1, help="answers per row: the render of each goes back to the model (default 1)")
+    ref.add_argument("--stop-score", type=float, help="--turns: stop a row once its reward reaches this")
+    ref.add_argument("--show-scores", action="store_true", default=None, help="--turns: the feedback lists the reward terms")
     parser.add_argument("--limit", type=int, help="first N test rows only")
     parser.add_argument("--gallery", type=int, default=8, help="best and worst cases in the report, each (default 8)")
     parser.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default="auto", help="render sandbox")
@@ -68,6 +76,14 @@ def _dino_config(text: str | None) -> dict | None:
     if not isinstance(data, dict):
         raise CliError(f"--dino-config {text!r}: expected a mapping of Dinov2Config fields")
     return data
+
+
+def _evaluate_turns(cfg, args: argparse.Namespace):
+    """eval --turns K (vinci_rl/eval/turns.py): the turn rules from --reward's vinci.refine block, flags on top."""
+    from vinci_rl.eval.turns import evaluate_turns, refine_config
+
+    refine = refine_config(args.turns, cfg.reward, stop_score=args.stop_score, show_scores=args.show_scores)
+    return evaluate_turns(cfg, refine)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -97,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     try:
-        result = evaluate(cfg)
+        per_turn = args.turns != 1 or args.stop_score is not None or args.show_scores
+        result = _evaluate_turns(cfg, args) if per_turn else evaluate(cfg)
     except (PredictionError, ValueError, OSError, RuntimeError) as e:
         raise CliError(str(e)) from e
     print(result.text())

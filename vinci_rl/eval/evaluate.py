@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 from tqdm import tqdm
@@ -137,7 +138,7 @@ def _lpips_term(cfg: EvalConfig, notes: list[str]) -> Any:
     return LpipsTerm(LpipsConfig(path=cfg.lpips))
 
 
-def _match(
+def match_predictions(
     rows: list[TaskRow], by_id: dict[str, Prediction], by_index: dict[int, Prediction]
 ) -> tuple[list[Prediction | None], list[str]]:
     """The prediction of each test row (by id, else by index; None when missing) and the unmatched keys."""
@@ -152,9 +153,22 @@ def _match(
     return preds, unmatched
 
 
-def evaluate(cfg: EvalConfig, renderer: Any = None) -> EvalResult:
-    """Score, aggregate, write eval.json and report.html. renderer: a warm Renderer to use (not closed here)."""
-    from vinci_rl.eval.report import write_report
+@dataclass
+class EvalRun:
+    """What an evaluation sets up before it scores: the test rows, the reward config, the metric models, the notes."""
+
+    out: Path
+    rows: list[TaskRow]
+    notes: list[str]
+    reward_cfg: Any
+    encoder: Any
+    lpips_term: Any
+    t0: float = field(default_factory=time.monotonic)
+
+
+def start_run(cfg: EvalConfig) -> EvalRun:
+    """The output folder, the test rows, the reward config and the metric models (bad input fails here, before any
+    generation or scoring)."""
     from vinci_rl.reward import RewardConfig
 
     t0 = time.monotonic()
@@ -165,41 +179,67 @@ def evaluate(cfg: EvalConfig, renderer: Any = None) -> EvalResult:
     reward_cfg = RewardConfig.load(cfg.reward) if cfg.reward else None  # config errors surface before any work
     encoder = _dino_encoder(cfg, notes)  # so do weights that cannot be found
     lpips_term = _lpips_term(cfg, notes)
-    pred_path = cfg.predictions
-    if pred_path is None:
-        pred_path = _generate(cfg, rows, out / "predictions.jsonl", notes)
-    preds, unmatched = _match(rows, *load_predictions(pred_path))
-    if unmatched:
-        notes.append(f"{len(unmatched)} predictions match no test row (first: {unmatched[:5]})")
     if reward_cfg is None:
         notes.append("reward omitted (no --reward)")
+    return EvalRun(out, rows, notes, reward_cfg, encoder, lpips_term, t0)
 
-    own = renderer is None
-    if own:
-        from vinci_rl.render import RenderConfig, Renderer
 
-        renderer = Renderer(RenderConfig.from_dict(cfg.render))
+@contextmanager
+def renderer_for(cfg: EvalConfig, renderer: Any = None) -> Iterator[Any]:
+    """The renderer given (not closed here), or one made from cfg.render and closed on exit."""
+    if renderer is not None:
+        yield renderer
+        return
+    from vinci_rl.render import RenderConfig, Renderer
+
+    own = Renderer(RenderConfig.from_dict(cfg.render))
     try:
-        samples, thumbs = _score_all(cfg, rows, preds, renderer, reward_cfg, encoder, lpips_term)
+        yield own
     finally:
-        if own:
-            renderer.close()
-    _fill_failures(samples, has_dino=encoder is not None, has_lpips=lpips_term is not None)
-    notes += _outcome_notes(samples)
+        own.close()
 
+
+def score_predictions(cfg: EvalConfig, run: EvalRun, rows: list[TaskRow], preds: list, renderer: Any, rewards: dict | None = None):
+    """(samples, id -> (reference, render) thumbnails) of `rows` with their predictions; failures take each metric's
+    failure value. rewards: a dict that receives id -> the RewardResult (its render included)."""
+    samples, thumbs = _score_all(cfg, rows, preds, renderer, run.reward_cfg, run.encoder, run.lpips_term, rewards)
+    _fill_failures(samples, has_dino=run.encoder is not None, has_lpips=run.lpips_term is not None)
+    return samples, thumbs
+
+
+def finish_run(cfg: EvalConfig, run: EvalRun, samples, thumbs, unmatched: list[str], pred_path: Path, turns=None) -> EvalResult:
+    """The result (the table over `samples`, the notes, the per-turn numbers when given), eval.json, report.html."""
+    from vinci_rl.eval.report import write_report
+
+    run.notes += _outcome_notes(samples)
     result = EvalResult(
         config={k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items() if k not in ("server", "local_model")},
         table=aggregate(samples),
         samples=samples,
-        notes=notes,
+        notes=run.notes,
         unmatched=unmatched,
+        turns=turns,
     )
-    result.outputs = {"json": str(out / "eval.json"), "html": str(out / "report.html"), "predictions": str(pred_path)}
-    result.elapsed_s = time.monotonic() - t0
+    result.outputs = {"json": str(run.out / "eval.json"), "html": str(run.out / "report.html"), "predictions": str(pred_path)}
+    result.elapsed_s = time.monotonic() - run.t0
     Path(result.outputs["json"]).write_text(json.dumps(result.to_dict(), indent=2, default=json_default))
     refs = {k: v[0] for k, v in thumbs.items()}
     write_report(result, refs, {k: v[1] for k, v in thumbs.items()}, result.outputs["html"], cfg.gallery, cfg.title)
     return result
+
+
+def evaluate(cfg: EvalConfig, renderer: Any = None) -> EvalResult:
+    """Score, aggregate, write eval.json and report.html. renderer: a warm Renderer to use (not closed here)."""
+    run = start_run(cfg)
+    pred_path = cfg.predictions
+    if pred_path is None:
+        pred_path = _generate(cfg, run.rows, run.out / "predictions.jsonl", run.notes)
+    preds, unmatched = match_predictions(run.rows, *load_predictions(pred_path))
+    if unmatched:
+        run.notes.append(f"{len(unmatched)} predictions match no test row (first: {unmatched[:5]})")
+    with renderer_for(cfg, renderer) as r:
+        samples, thumbs = score_predictions(cfg, run, run.rows, preds, r)
+    return finish_run(cfg, run, samples, thumbs, unmatched, pred_path)
 
 
 def _outcome_notes(samples: list[SampleResult]) -> list[str]:
@@ -233,7 +273,7 @@ def _generate(cfg: EvalConfig, rows: list[TaskRow], out_jsonl: Path, notes: list
     raise PredictionError("give predictions (a JSONL file), a vLLM server URL or a local model")
 
 
-def _score_all(cfg: EvalConfig, rows, preds, renderer, reward_cfg, encoder, lpips_term):
+def _score_all(cfg: EvalConfig, rows, preds, renderer, reward_cfg, encoder, lpips_term, rewards: dict | None = None):
     """Per-sample results (DINO batched every DINO_BATCH rendered samples) and id -> (reference, render) thumbnails."""
     from vinci_rl.reward import RewardConfig, VisualScorer
 
@@ -256,7 +296,9 @@ def _score_all(cfg: EvalConfig, rows, preds, renderer, reward_cfg, encoder, lpip
             reference = row.decode()
             s, image, ref = _score_one(row, reference, pred, cached, plan_cfg, lpips_term)
             if scorer is not None:
-                _reward(s, scorer, reward_cfg, row, reference, pred)
+                r = _reward(s, scorer, reward_cfg, row, reference, pred)
+                if rewards is not None:
+                    rewards[s.id] = r
             samples.append(s)
             thumbs[s.id] = (thumbnail(reference), None if image is None else thumbnail(image))
             if s.rendered:
@@ -270,16 +312,18 @@ def _score_all(cfg: EvalConfig, rows, preds, renderer, reward_cfg, encoder, lpip
     return samples, thumbs
 
 
-def _reward(s: SampleResult, scorer: Any, reward_cfg: Any, row: TaskRow, reference: np.ndarray, pred: Any) -> None:
-    """The reward of one sample under the recipe's config, with its status and notes."""
+def _reward(s: SampleResult, scorer: Any, reward_cfg: Any, row: TaskRow, reference: np.ndarray, pred: Any) -> Any:
+    """The reward of one sample under the recipe's config, with its status and notes; the RewardResult (None
+    without a prediction)."""
     if pred is None:
         s.metrics["reward"] = reward_cfg.failure_value("no_code")
         s.reward_status, s.reward_message = "no_code", "no prediction"
-        return
+        return None
     response = pred.text if pred.is_response else answer_text(row.language, pred.text)
     r = scorer.score(response, row.language, reference, ground_truth=row.ground_truth)
     s.metrics["reward"], s.reward_terms = r.overall, r.terms
     s.reward_status, s.reward_message = r.status, r.message[:500]
+    return r
 
 
 def thumbnail(image: np.ndarray, side: int = THUMB_SIDE) -> np.ndarray:

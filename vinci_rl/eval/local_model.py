@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from vinci_rl.eval.conversation import Conversation
 from vinci_rl.eval.predictions import PredictionError
 
 
@@ -56,13 +57,23 @@ def _load(cfg: LocalModelConfig):
     return model.eval(), processor, device
 
 
-def _generate_batch(model, processor, device: str, batch: list[tuple[str, str, bytes]], cfg: LocalModelConfig) -> list[str]:
-    import torch
+def _conversation(conv: Conversation) -> tuple[list[dict], list]:
+    """A conversation (conversation.py) as transformers chat messages and its images, in order."""
     from PIL import Image
 
-    texts = [processor.apply_chat_template(_messages(p), add_generation_prompt=True, tokenize=False) for _, p, _ in batch]
-    images = [[Image.open(io.BytesIO(png)).convert("RGB")] for _, _, png in batch]
-    inputs = processor(text=texts, images=images, padding=True, return_tensors="pt").to(device)
+    messages = _messages(conv.prompt)
+    for reply, feedback in zip(conv.replies, conv.feedback):
+        messages.append({"role": "assistant", "content": reply})
+        messages += _messages("<image>" + feedback)
+    return messages, [Image.open(io.BytesIO(png)).convert("RGB") for png in conv.images]
+
+
+def _generate_batch(model, processor, device: str, batch: list[Conversation], cfg: LocalModelConfig) -> list[str]:
+    import torch
+
+    chats = [_conversation(conv) for conv in batch]
+    texts = [processor.apply_chat_template(m, add_generation_prompt=True, tokenize=False) for m, _ in chats]
+    inputs = processor(text=texts, images=[images for _, images in chats], padding=True, return_tensors="pt").to(device)
     sampling = {"do_sample": True, "temperature": cfg.temperature} if cfg.temperature > 0 else {"do_sample": False}
     with torch.no_grad():
         out = model.generate(**inputs, max_new_tokens=cfg.max_tokens, **sampling)
@@ -70,19 +81,29 @@ def _generate_batch(model, processor, device: str, batch: list[tuple[str, str, b
     return processor.batch_decode(new, skip_special_tokens=True)
 
 
-def generate_local(
-    cfg: LocalModelConfig, items: list[tuple[str, str, bytes]], out_jsonl: Path, progress: bool = True
-) -> Path:
-    """One response per (id, prompt text, image PNG), written as {"id", "response"} lines."""
+def local_chat(cfg: LocalModelConfig, progress: bool = True):
+    """The model loaded once; returns replies(conversations) -> one reply each (batches of cfg.batch_size)."""
     import torch
 
     model, processor, device = _load(cfg)
     torch.manual_seed(cfg.seed)
-    results = []
-    batches = [items[i : i + cfg.batch_size] for i in range(0, len(items), max(1, cfg.batch_size))]
-    for batch in tqdm(batches, desc="generate", unit="batch", disable=not progress):
-        replies = _generate_batch(model, processor, device, batch, cfg)
-        results += [{"id": sample_id, "response": reply} for (sample_id, _, _), reply in zip(batch, replies)]
+
+    def replies(convs: list[Conversation]) -> list[str]:
+        out: list[str] = []
+        batches = [convs[i : i + cfg.batch_size] for i in range(0, len(convs), max(1, cfg.batch_size))]
+        for batch in tqdm(batches, desc="generate", unit="batch", disable=not progress):
+            out += _generate_batch(model, processor, device, batch, cfg)
+        return out
+
+    return replies
+
+
+def generate_local(
+    cfg: LocalModelConfig, items: list[tuple[str, str, bytes]], out_jsonl: Path, progress: bool = True
+) -> Path:
+    """One response per (id, prompt text, image PNG), written as {"id", "response"} lines."""
+    replies = local_chat(cfg, progress)([Conversation(prompt, [png]) for _, prompt, png in items])
+    results = [{"id": sample_id, "response": reply} for (sample_id, _, _), reply in zip(items, replies)]
     out_jsonl.parent.mkdir(parents=True, exist_ok=True)
     out_jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results))
     return out_jsonl

@@ -1,7 +1,9 @@
 """Where predictions come from: a JSONL file of generated programs, or a model served by vLLM.
 
 JSONL: one object per line, keyed by "id" (extra_info.id of the test row) or "index" (extra_info.index), with the
-model's full text in "response" (the code is extracted from its fenced block) or the bare program in "code".
+model's full text in "response" (the code is extracted from its fenced block) or the bare program in "code"; or,
+for a multi-turn evaluation (eval --turns), every turn's text in "responses" (the last is the answer scored
+without --turns) and optionally why the turns stopped in "stop".
 
 vLLM: any OpenAI-compatible server (`vllm serve MODEL`), URL like http://host:8000/v1. Each test row's prompt
 is sent as one user message (its <image> replaced by the image as a data: URI) to /chat/completions; replies
@@ -30,6 +32,8 @@ class Prediction:
     text: str
     is_response: bool  # True: a model response (extract the fenced block); False: bare code
     line: int = 0
+    turns: list[str] | None = None  # every turn's response ("responses"), first to last; text is the last
+    stop: str | None = None  # why the turns stopped ("stop"), when the line says
 
 
 def load_predictions(path: str | Path) -> tuple[dict[str, Prediction], dict[int, Prediction]]:
@@ -48,12 +52,17 @@ def load_predictions(path: str | Path) -> tuple[dict[str, Prediction], dict[int,
             raise PredictionError(f"{path}:{n}: not JSON: {e}") from e
         if not isinstance(rec, dict):
             raise PredictionError(f"{path}:{n}: expected an object, got {type(rec).__name__}")
-        if "response" in rec:
+        if "responses" in rec:
+            turns = rec["responses"]
+            if not isinstance(turns, list) or not turns or not all(isinstance(t, str) for t in turns):
+                raise PredictionError(f"{path}:{n}: 'responses' must be a non-empty list of strings (one per turn)")
+            pred = Prediction(turns[-1], True, n, turns, None if rec.get("stop") is None else str(rec["stop"]))
+        elif "response" in rec:
             pred = Prediction(rec["response"], True, n)
         elif "code" in rec:
             pred = Prediction(rec["code"], False, n)
         else:
-            raise PredictionError(f"{path}:{n}: needs a 'response' or 'code' field (keys: {sorted(rec)})")
+            raise PredictionError(f"{path}:{n}: needs a 'response' or 'code' field, or 'responses' (keys: {sorted(rec)})")
         if not isinstance(pred.text, str):
             raise PredictionError(f"{path}:{n}: 'response'/'code' must be a string, got {type(pred.text).__name__}")
         if rec.get("id") is not None:
@@ -152,8 +161,8 @@ def _client(cfg: ServerConfig, use_openai: bool = True) -> Callable[[list[dict[s
     return complete
 
 
-def generate(cfg: ServerConfig, items: list[tuple[str, str, bytes]], out_jsonl: Path, progress: bool = True) -> Path:
-    """Ask the server for one response per (id, prompt text, image PNG); writes {"id", "response"} lines."""
+def resolve_model(cfg: ServerConfig) -> None:
+    """Set cfg.model to the first served model when unset; PredictionError when the server does not serve it."""
     models = server_models(cfg)
     if cfg.model is None:
         if not models:
@@ -161,6 +170,11 @@ def generate(cfg: ServerConfig, items: list[tuple[str, str, bytes]], out_jsonl: 
         cfg.model = models[0]
     elif models and cfg.model not in models:
         raise PredictionError(f"model {cfg.model!r} is not served at {cfg.url}; served: {models}")
+
+
+def generate(cfg: ServerConfig, items: list[tuple[str, str, bytes]], out_jsonl: Path, progress: bool = True) -> Path:
+    """Ask the server for one response per (id, prompt text, image PNG); writes {"id", "response"} lines."""
+    resolve_model(cfg)
     complete = _client(cfg)
 
     def one(item: tuple[str, str, bytes]) -> dict[str, str]:

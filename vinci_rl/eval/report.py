@@ -36,6 +36,28 @@ def metrics_table_html(table: dict[str, dict]) -> str:
     return f'<table class="metrics"><tr>{head}</tr>{"".join(body)}</table>'
 
 
+def turns_table_html(turns: dict) -> str:
+    """The per-turn table of a multi-turn evaluation (results.aggregate_turns) and its improvement line."""
+    rows = turns["per_turn"]
+    cols = ["answered", "render_rate", "format_rate", *[m for m in METRICS if any(m in r for r in rows)]]
+    cols += sorted({k for r in rows for k in r if k.startswith("term/")})
+    head = "".join(f"<th>{html.escape(c)}{' ↓' if c in LOWER_IS_BETTER else ''}</th>" for c in ["turn", *cols])
+    body = []
+    for row in rows:
+        cells = [f"<th>{row['turn']}</th>"]
+        for c in cols:
+            v = row.get(c)
+            cells.append(f"<td>{'–' if v is None else (f'{v:.3f}' if isinstance(v, float) else html.escape(str(v)))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    rate, mean = turns["improved_rate"], turns["mean_improvement"]
+    line = (
+        f"Final turn beats turn 1 (reward): {'–' if rate is None else f'{rate:.3f}'} of rows; mean final − first: "
+        f"{'–' if mean is None else f'{mean:+.4f}'}; stops: {html.escape(', '.join(f'{k} {v}' for k, v in turns['stops'].items()))}. "
+        "A row that stopped early keeps its last answer in later turns; the table above and the gallery are the final turn's."
+    )
+    return f'<h3>Per turn</h3><table class="metrics"><tr>{head}</tr>{"".join(body)}</table><p style="font-size:12px">{line}</p>'
+
+
 def _entry(s: SampleResult, reference: np.ndarray | None, render: np.ndarray | None) -> GalleryEntry:
     scores = {k: s.metrics[k] for k in METRICS if s.metrics.get(k) is not None}  # the table's column order
     return GalleryEntry(f"{s.id} ({s.language})", reference, render, scores, s.status, s.code, "; ".join(s.reasons()))
@@ -65,6 +87,8 @@ def write_report(
         "each metric's failure value (DINO 0, SSIM 0, MSE 1, LPIPS 1, Tanimoto 0). Hover a cell for the mean over "
         f"rendered samples only. ↓ lower is better. Gallery ranked by {html.escape(rank_by)}.</p>"
     )
+    if result.turns:
+        intro += turns_table_html(result.turns)
     if result.notes:
         intro += "<ul class='notes'>" + "".join(f"<li>{html.escape(n)}</li>" for n in result.notes) + "</ul>"
     cards = [(h, [_entry(s, references.get(s.id), renders.get(s.id)) for s in group]) for h, group in sections]

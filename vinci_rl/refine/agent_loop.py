@@ -26,7 +26,7 @@ from verl.utils.profiler import simple_timer
 
 from vinci_rl.refine.config import RefineConfig
 from vinci_rl.refine.reward import FIELD
-from vinci_rl.refine.rules import ERROR, LENGTH, feedback_text, stop_after_scoring, stop_before_scoring
+from vinci_rl.refine.rules import ERROR, LENGTH, feedback_image, feedback_text, stop_after_scoring, stop_before_scoring
 from vinci_rl.refine.trace import write_trace
 from vinci_rl.reward.plan import read_answer
 from vinci_rl.schedule.max_length import BUDGET_KEY
@@ -136,8 +136,7 @@ class RefineAgentLoop(AgentLoopBase):
 
     async def _show_render(self, roll, messages, result, overall: float, reference: np.ndarray) -> bool:
         """Append the feedback turn (the render, the text) with mask 0; False when it does not fit the response."""
-        render = result.render if result.render is not None else np.full_like(reference, 255)
-        raw = {"role": "user", "content": [{"type": "image", "image": Image.fromarray(render)}]}
+        raw = {"role": "user", "content": [{"type": "image", "image": Image.fromarray(feedback_image(result.render, reference))}]}
         shown = (await self.process_multi_modal_info([raw]))["images"][0]  # resized as the task's image was
         text = feedback_text(self.refine, result.status, overall, result.terms, result.message)
         self._close_turn(roll)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
+import numpy as np
+
 from vinci_rl.refine.config import RefineConfig
 
 REPEAT, MAX_TURNS, LENGTH, SCORE, ERROR = "repeat", "max_turns", "length", "score", "error"
@@ -73,6 +75,12 @@ def feedback_text(cfg: RefineConfig, status: str, overall: float, terms: dict[st
         parts = ", ".join(f"{name} {value:.2f}" for name, value in sorted(terms.items()))
         lines.append(f"Score {overall:.2f}" + (f" ({parts})" if parts else "") + ".")
     return "\n".join(lines)
+
+
+def feedback_image(render: np.ndarray | None, reference: np.ndarray) -> np.ndarray:
+    """The image of the feedback turn: the render as the reward compared it (aligned to the reference), or a white
+    canvas of the reference's size when nothing rendered (feedback_text then says why)."""
+    return render if render is not None else np.full_like(reference, 255)
 
 
 def turn_info(prefix: str, overall: float, terms: dict[str, float], term_names: Sequence[str]) -> dict[str, float]:
