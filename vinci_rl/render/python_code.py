@@ -11,13 +11,14 @@ drawn by the HTML renderer at their own size when they have one (plotly.js inlin
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
 
 from vinci_rl.render import sandbox
 from vinci_rl.render.config import RenderConfig
-from vinci_rl.render.result import RENDERER_CRASH, TIMEOUT, RenderResult
+from vinci_rl.render.result import OK, RENDERER_CRASH, TIMEOUT, RenderResult
 from vinci_rl.render.raster import finish, resize_exact, result_from_reply
 from vinci_rl.render.worker import WorkerError, WorkerProcess
 
@@ -43,16 +44,41 @@ class PythonBackend:
             env.update(TMPDIR=self._tmp.name, HOME=self._tmp.name, MPLCONFIGDIR=self._tmp.name + "/mpl")
         self.worker = WorkerProcess(argv, env)
 
-    def render(self, code: str, size: tuple[int, int]) -> RenderResult:
-        t0 = time.monotonic()
-        w, h = size
-        budget = self.config.timeout_for("python")
-        header = {
+    def _header(self, w: int, h: int, budget: float) -> dict:
+        return {
             "width": w, "height": h, "timeout_s": budget, "memory_mb": self.config.memory_mb,
             "fsize_mb": self.config.max_output_mb, "nproc": self.config.python_max_procs,
             "uid": self.config.sandbox_uid, "pidns": self.mode == sandbox.BWRAP,
             "max_pixels": self.config.max_pixels, "show": self.config.python_show,
         }
+
+    def run_json(self, code: str) -> RenderResult:
+        """Run `code` in the same sandbox for a structured result instead of a picture: status ok with
+        extra["result"] = the JSON value the program left in its global `__vinci_result__` (no image); a failure is a
+        status, as for render()."""
+        t0 = time.monotonic()
+        budget = self.config.timeout_for("python")
+        header = {**self._header(1, 1, budget), "reply": "json"}
+        try:
+            reply, data = self.worker.request(header, code.encode(), budget + SLACK_S, max_payload=20 << 20)
+        except WorkerError as e:
+            return RenderResult(TIMEOUT if e.timed_out else RENDERER_CRASH, None, str(e), time.monotonic() - t0)
+        elapsed = time.monotonic() - t0
+        if reply.get("status") != "ok":
+            return result_from_reply(reply, b"", (1, 1), elapsed)
+        try:
+            if reply.get("kind") != "json":
+                raise ValueError(f"reply kind {reply.get('kind')!r}")
+            value = json.loads(data.decode("utf-8"))
+        except ValueError as e:
+            return RenderResult(RENDERER_CRASH, None, f"python job returned no JSON result: {e}"[:500], elapsed)
+        return RenderResult(OK, None, "", elapsed, {"result": value})
+
+    def render(self, code: str, size: tuple[int, int]) -> RenderResult:
+        t0 = time.monotonic()
+        w, h = size
+        budget = self.config.timeout_for("python")
+        header = self._header(w, h, budget)
         try:
             reply, data = self.worker.request(header, code.encode(), budget + SLACK_S, max_payload=max(w * h * 3, 20 << 20))
         except WorkerError as e:

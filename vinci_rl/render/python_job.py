@@ -24,6 +24,7 @@ from vinci_rl.render.worker import WorkerError, read_frame_deadline, write_frame
 
 PR_SET_CHILD_SUBREAPER = 36
 MAX_PLOTLY_JSON = 20 << 20
+RESULT_NAME = "__vinci_result__"  # the global a program run with header reply="json" leaves its result in
 _jobs = 0
 # Imported before any fork: faster jobs, and importable even where the interpreter's files are unreadable to nobody.
 STDLIB_PRELOAD = ("math", "random", "json", "csv", "io", "collections", "itertools", "datetime", "re", "string",
@@ -264,8 +265,10 @@ def run_and_capture(code: str, header: dict, job_dir: str) -> tuple[dict, bytes]
     from vinci_rl.render.python_capture import Capture
 
     me = os.getpid()
+    wants_json = header.get("reply") == "json"  # run for a structured result, not a picture (no capture patches)
     capture = Capture(int(header.get("max_pixels", 2048 * 2048)), str(header.get("show", "figure")))
-    capture.install()
+    if not wants_json:
+        capture.install()
     try:
         compiled = compile(code, "<generated>", "exec")
     except (SyntaxError, ValueError) as e:
@@ -282,6 +285,8 @@ def run_and_capture(code: str, header: dict, job_dir: str) -> tuple[dict, bytes]
         os._exit(0)
     if error is not None:
         return _error_reply(error), b""
+    if wants_json:
+        return _json_reply(scope)
     return _image_reply(capture, scope, int(header["width"]), int(header["height"]), job_dir)
 
 
@@ -294,6 +299,19 @@ def _error_reply(e: BaseException) -> dict:
     line = f" (line {where[0].lineno})" if where and where[0].filename == "<generated>" else ""
     status = "sandbox_violation" if isinstance(e, PermissionError) else "parse_error"
     return {"status": status, "message": f"{type(e).__name__}: {e}{line}"[:500]}
+
+
+def _json_reply(scope: dict) -> tuple[dict, bytes]:
+    """The JSON of the value the program left in its global RESULT_NAME (None when it left none)."""
+    import json
+
+    try:
+        data = json.dumps(scope.get(RESULT_NAME), allow_nan=False).encode()
+    except (TypeError, ValueError) as e:
+        return {"status": "parse_error", "message": f"{RESULT_NAME} is not JSON: {e}"[:500]}, b""
+    if len(data) > MAX_PLOTLY_JSON:
+        return {"status": "resource_limit", "message": f"{RESULT_NAME} JSON too large"}, b""
+    return {"status": "ok", "kind": "json"}, data
 
 
 def _image_reply(capture, scope: dict, w: int, h: int, job_dir: str) -> tuple[dict, object]:
