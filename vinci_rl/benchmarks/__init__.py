@@ -26,7 +26,7 @@ from vinci_rl.benchmarks.base import (
 
 # Modules that define and register benchmarks. The optional ones may be absent from an installation; any other
 # import failure (including a missing dependency inside an optional module) is an error.
-BENCHMARK_MODULES: tuple[str, ...] = ()  # filled as the modules land
+BENCHMARK_MODULES = ("image2struct", "chemdraw", "unisvg")
 OPTIONAL_MODULES = ("chartmimic", "design2code")
 
 

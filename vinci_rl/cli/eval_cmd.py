@@ -29,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = __doc__.split("\n\n")[0]
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = __doc__.split("\n\n", 1)[1]
-    parser.add_argument("data", help="test parquet made by `vinci-rl prepare`")
+    parser.add_argument("data", help="test parquet made by `vinci-rl prepare` (with --benchmark: the benchmark's data dir)")
+    parser.add_argument("--benchmark", metavar="NAME", help="a paper benchmark's own data layout, prompt and metrics "
+                        "(image2struct-latex, chemdraw, unisvg, ...; README 'Paper-comparable evaluation')")
     parser.add_argument("--out", required=True, help="output directory (eval.json, report.html)")
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--predictions", help='JSONL of {"id"|"index", "response"|"code"}')
@@ -48,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     met.add_argument("--dino", help="DINOv2 weights (directory / hub id; StarVector uses dinov2-base)")
     met.add_argument("--dino-config", help="Dinov2Config as JSON text or a .json/.yaml file: random weights (tests)")
     met.add_argument("--lpips", help="LPIPS weights: a state_dict of lpips.LPIPS(net='alex')")
+    met.add_argument("--clip", help="CLIP weights (directory / hub id) for --benchmark metrics (UniSVG: ViT-L/14-336)")
+    met.add_argument("--clip-config", help="CLIPConfig as JSON text or a .json/.yaml file: random weights (tests)")
+    met.add_argument("--samples", type=int, default=1, help="--benchmark: responses generated per item (pass@k)")
     met.add_argument("--reward", default="default", help="reward preset, reward YAML or recipe YAML (default: default)")
     met.add_argument("--no-reward", action="store_true", help="skip the mean reward")
     ref = parser.add_argument_group("render and refine (per-turn evaluation)")
@@ -60,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def _dino_config(text: str | None) -> dict | None:
+def _dino_config(text: str | None, flag: str = "--dino-config") -> dict | None:
     if not text:
         return None
     import yaml
@@ -72,9 +77,9 @@ def _dino_config(text: str | None) -> dict | None:
             with open(text) as f:
                 data = yaml.safe_load(f)
     except (OSError, ValueError, yaml.YAMLError) as e:
-        raise CliError(f"--dino-config {text!r}: {e}") from e
+        raise CliError(f"{flag} {text!r}: {e}") from e
     if not isinstance(data, dict):
-        raise CliError(f"--dino-config {text!r}: expected a mapping of Dinov2Config fields")
+        raise CliError(f"{flag} {text!r}: expected a mapping of config fields")
     return data
 
 
@@ -97,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         server = ServerConfig(
             args.server, args.model, args.max_tokens, args.temperature, args.api_key, args.concurrency
         )
+    if args.benchmark:
+        return _run_benchmark(args, server, local)
     cfg = EvalConfig(
         data=args.data,
         out_dir=args.out,
@@ -121,4 +128,26 @@ def run(args: argparse.Namespace) -> int:
     if result.nothing_rendered:  # the table holds failure values only: say so where it cannot be missed
         note = next((n for n in result.notes if n.startswith("no prediction rendered")), "no prediction rendered")
         print(f"warning: {note}; see {result.outputs['html']}", file=sys.stderr)
+    return 0
+
+
+def _run_benchmark(args: argparse.Namespace, server, local) -> int:
+    """`--benchmark NAME DATA_DIR`: vinci_rl.benchmarks.runner; prints the paper-layout table."""
+    from pathlib import Path
+
+    from vinci_rl.benchmarks import BenchmarkDataError, MetricContext, MissingWeights
+    from vinci_rl.benchmarks.runner import RunConfig, run_benchmark
+    from vinci_rl.eval import PredictionError
+
+    ctx = MetricContext(clip_path=args.clip, lpips_path=args.lpips, sandbox=args.sandbox,
+                        clip_config=_dino_config(args.clip_config, "--clip-config"))
+    cfg = RunConfig(args.benchmark, Path(args.data), Path(args.out), Path(args.predictions) if args.predictions else None,
+                    server, local, max(1, args.samples), limit=args.limit, progress=not args.quiet, context=ctx)
+    try:
+        result = run_benchmark(cfg)
+    except (BenchmarkDataError, MissingWeights, PredictionError, ValueError, OSError) as e:
+        raise CliError(str(e)) from e
+    print(result.table_text())
+    for col, why in result.unavailable.items():
+        print(f"warning: {col} not computed: {why}", file=sys.stderr)
     return 0
