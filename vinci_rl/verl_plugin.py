@@ -5,7 +5,8 @@ It registers what vinci-rl adds to verl, through verl's own extension points:
 - fixes for the pinned verl release (`vinci_rl.verl_fixes`),
 - the CPU platform, gloo process groups and unpinned CPU offload, only in processes of a CPU run (VINCI_RL_CPU=1),
 - the `vinci` reward manager (`vinci_rl.train.reward_manager`),
-- the `vinci_sync` trainer mode (`vinci_rl.train.trainer`: max-length schedule, reward metrics, sample log),
+- the `vinci_sync`, `vinci_colocate_async` and `vinci_separate_async` trainer modes (`vinci_rl.train.trainer`:
+  max-length schedule, reward metrics, exposed reward time, sample log, pictures),
 - the `vinci_budget_agent` agent loop (`vinci_rl.schedule.agent_loop`: the step's budget as vLLM max_tokens),
 - the `vinci_refine_agent` agent loop (`vinci_rl.refine.agent_loop`: render and refine, multi-turn).
 
@@ -35,7 +36,7 @@ def _register() -> None:
     import vinci_rl.train.reward_manager  # noqa: F401  (registers the "vinci" reward manager)
     import vinci_rl.schedule.agent_loop  # noqa: F401  (registers the "vinci_budget_agent" agent loop)
     import vinci_rl.refine.agent_loop  # noqa: F401  (registers the "vinci_refine_agent" agent loop)
-    import vinci_rl.train.trainer  # noqa: F401  (registers the "vinci_sync" trainer mode)
+    import vinci_rl.train.trainer  # noqa: F401  (registers the "vinci_sync" / "vinci_*_async" trainer modes)
 
 
 try:

@@ -15,6 +15,7 @@ from verl.experimental.agent_loop.agent_loop import register
 from verl.experimental.agent_loop.single_turn_agent_loop import SingleTurnAgentLoop
 
 from vinci_rl.schedule.max_length import BUDGET_KEY
+from vinci_rl.train.reward_timing import mark_generated
 
 
 @register("vinci_budget_agent")
@@ -23,4 +24,5 @@ class BudgetedSingleTurnAgentLoop(SingleTurnAgentLoop):
         budget = kwargs.pop(BUDGET_KEY, None)
         if budget is not None:
             sampling_params = {**sampling_params, "max_tokens": int(budget)}
-        return await super().run(sampling_params, priority, **kwargs)
+        # the end of generation, for the step's exposed reward time (reward_pool/exposed_s)
+        return mark_generated(await super().run(sampling_params, priority, **kwargs))

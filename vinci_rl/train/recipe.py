@@ -121,3 +121,9 @@ def check_recipe(cfg: DictConfig, source: str) -> None:
     bad = unknown_keys(cfg, base_config_name(source))
     if bad:
         raise RecipeError(f"{source}: unknown config key(s): {', '.join(bad)}")
+    from vinci_rl.train.trainer_modes import TrainerModeError, check_mode_config
+
+    try:
+        check_mode_config(cfg)
+    except TrainerModeError as e:
+        raise RecipeError(f"{source}: {e}") from e
