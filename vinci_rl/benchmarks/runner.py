@@ -297,9 +297,13 @@ def format_table(name, columns, table, pass_at, notes, unavailable) -> str:
     body = [[group, *(_cell(row[c]) for c in columns), *([_cell(v) for v in pass_at.values()] if group == "all" else
              ["" for _ in pass_at])] for group, row in table.items()]
     widths = [max(len(str(r[i])) for r in [head, *body]) for i in range(len(head))]
-    fmt = lambda r: "| " + " | ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths))) + " |"  # noqa: E731
-    lines = [f"{name} (values x 100)", fmt(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    lines += [fmt(r) for r in body]
+
+    def line(cells: list) -> str:  # the group name left-aligned, numbers right-aligned
+        return "| " + " | ".join(str(c).rjust(w) if i else str(c).ljust(w)
+                                 for i, (c, w) in enumerate(zip(cells, widths))) + " |"
+
+    lines = [f"{name} (values x 100)", line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines += [line(r) for r in body]
     lines += [f"n/a {col}: {why}" for col, why in unavailable.items()]
     lines += [f"note: {n}" for n in notes]
     return "\n".join(lines)

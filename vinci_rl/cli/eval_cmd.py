@@ -4,6 +4,7 @@
     vinci-rl eval runs/data/val.parquet --server http://localhost:8000/v1 --out runs/eval --reward rlrf
     vinci-rl eval runs/shapes/heldout.parquet --local-model runs/sft/model --out runs/eval --max-tokens 96
     vinci-rl eval runs/data/val.parquet --predictions preds.jsonl --out runs/eval --reward recipes/my_recipe.yaml
+    vinci-rl eval --benchmark unisvg data/unisvg --predictions answers.jsonl --out runs/unisvg --clip /models/clip-l-336
     vinci-rl eval runs/data/val.parquet --server http://localhost:8000/v1 --out runs/eval --turns 3 --reward recipes/refine_chart.yaml
 
 Predictions JSONL: one {"id" or "index", "response" or "code"} per line ("response": the model's full text, the
