@@ -165,3 +165,25 @@ def test_schedule_metrics_use_each_samples_budget(registry):
     assert m["schedule/truncation_rate"] == pytest.approx(0.75)  # 30 of 64 finished early
     assert m["schedule/response_length_max"] == 64
     assert trainer.schedule_metrics([5, 6], [None, None]) == {}
+
+
+# ---- bench modes: the numbers it reports ----
+
+
+def test_bench_summary_leaves_out_step_1_and_ratios_are_against_sync():
+    from types import SimpleNamespace
+
+    from vinci_rl.train.bench_modes import ratios, summarize
+
+    def row(step, step_s, exposed):
+        return {"training/global_step": step, "timing_s/step": step_s, "timing_s/gen": step_s / 2,
+                "reward_pool/exposed_s": exposed, "reward_pool/compute_s": 1.0}  # fmt: skip
+
+    samples = [SimpleNamespace(step=s, response_tokens=t) for s, t in [(1, 999), (2, 40), (2, 40), (3, 20)]]
+    sync = summarize([row(1, 60.0, 9.0), row(2, 4.0, 1.0), row(3, 6.0, 2.0)], samples, wall_s=100.0)
+    assert sync["steps_measured"] == 2 and sync["step_s"] == 5.0 and sync["exposed_s"] == 1.5
+    assert sync["tokens_per_s"] == pytest.approx(100 / 10.0)
+    fast = {**sync, "step_s": 2.5, "exposed_s": 0.5, "tokens_per_s": 20.0}
+    r = ratios({"vinci_sync": sync, "vinci_colocate_async": fast})
+    assert r == {"step_s_vinci_colocate_async_vs_vinci_sync": 0.5, "exposed_s_vinci_colocate_async_vs_vinci_sync": 0.333,
+                 "tokens_per_s_vinci_colocate_async_vs_vinci_sync": 2.0}  # fmt: skip

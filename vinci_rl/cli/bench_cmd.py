@@ -1,8 +1,10 @@
-"""`vinci-rl bench reward|schedule|learn`: benchmarks that print side-by-side ratios. Not tests.
+"""`vinci-rl bench reward|schedule|learn|modes`: benchmarks that print side-by-side ratios. Not tests.
 
 `bench reward` compares reward scoring paths side by side (samples/s per language).
 `bench schedule` runs the tiny CPU GRPO loop with the max-length schedule and with a fixed cap (tokens, time);
 see vinci_rl/schedule/bench.py.
+`bench modes` runs the tiny CPU GRPO loop under vinci_sync and vinci_colocate_async (step time, exposed reward time,
+tokens/s, ratios); see vinci_rl/train/bench_modes.py.
 `bench learn` runs base -> SFT -> GRPO (and SFT trained longer for GRPO's wall time) per seed and prints held-out
 reward differences with paired 95% confidence intervals; see vinci_rl/learn/bench.py (~15 min per seed on 2 cores).
 
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from vinci_rl.cli import CliError
 
-BENCHES = ("reward", "schedule", "learn", "soak")
+BENCHES = ("reward", "schedule", "learn", "soak", "modes")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="corpus seed")
     parser.add_argument("--json", action="store_true", help="print the table, then the result as one JSON object on the last line")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--steps", type=int, default=5, help="schedule: GRPO steps per run (default 5)")
+    parser.add_argument("--steps", type=int, default=5, help="schedule / modes: GRPO steps per run (default 5)")
     parser.add_argument("--run-dir", type=Path, help="schedule / learn: where runs go (default runs/bench-<name>)")
     parser.add_argument("--soak-samples", type=int, default=10_000, help="soak: samples in all (default 10000)")
     parser.add_argument("--seeds", type=int, default=3, help="learn: seeds 0..N-1 (default 3)")
@@ -50,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     args.run_dir = (args.run_dir or Path(f"runs/bench-{args.bench}")).resolve()
     if args.bench == "schedule":
         return _run_schedule(args)
+    if args.bench == "modes":
+        return _run_modes(args)
     if args.bench == "soak":  # reward_workers/bench/soak.py: >= 10,000 mixed samples through the pool, RSS over time
         from reward_workers.bench.soak import format_report, run_soak
 
@@ -82,6 +86,18 @@ def _run_schedule(args: argparse.Namespace) -> int:
     if args.steps < 2:
         raise CliError("--steps must be >= 2 (step 1 includes start-up and is reported apart)")
     report = run_schedule_bench(args.run_dir, steps=args.steps)
+    print(format_table(report), flush=True)
+    if args.json:
+        print(json.dumps(report), flush=True)
+    return 0
+
+
+def _run_modes(args: argparse.Namespace) -> int:
+    from vinci_rl.train.bench_modes import format_table, run_modes_bench
+
+    if args.steps < 3:
+        raise CliError("--steps must be >= 3 (step 1 includes start-up and is left out)")
+    report = run_modes_bench(args.run_dir, steps=args.steps)
     print(format_table(report), flush=True)
     if args.json:
         print(json.dumps(report), flush=True)
