@@ -2,7 +2,7 @@
 
 Builds the tiny `learner` VLM and the `shapes` task (image -> SVG of 1-3 primitives; a fixed held-out split),
 then: evaluate the base model -> SFT (verl's SFT trainer) -> evaluate -> GRPO from the SFT checkpoint (verl's
-trainer, vLLM rollout, the reward pool) -> evaluate. Every evaluation uses the same 64 held-out prompts, the
+trainer, vLLM rollout, the reward pool) -> evaluate. Every evaluation uses the same 256 held-out prompts, the
 same `vinci-rl eval` code path and the same reward preset. Writes learning.json, reward_curves.png and
 gallery.html (reference | base | SFT | RL) into the run folder and prints the stage table.
 """

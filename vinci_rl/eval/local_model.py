@@ -3,7 +3,7 @@ directory or a hub id, e.g. the `model/` folder that `vinci-rl sft` writes, or a
 `actor/huggingface`. Batched generation, greedy by default; the replies are written to predictions.jsonl
 exactly like a server's, so the rest of the evaluation is the same code path.
 
-Fine for small models and small test sets (the learning demo evaluates its 64 held-out prompts this way in
+Fine for small models and small test sets (the learning demo evaluates its 256 held-out prompts this way in
 seconds); for a 7B model use a vLLM server (--server).
 """
 
