@@ -85,3 +85,50 @@ def test_missing_clip_weights_name_the_flag():
         from vinci_rl.benchmarks.unisvg import _lpips_model
 
         _lpips_model(MetricContext(lpips_path="/nonexistent/lpips.pth"))
+
+
+def test_clip_similarity_is_the_cosine_of_clipmodels_image_embeds(ctx):
+    """UniSVG: outputs.image_embeds of CLIPModel(**processor(text, images)) for [reference, render], then cosine."""
+    import torch
+    from PIL import Image
+
+    from vinci_rl.benchmarks.unisvg import ClipImages, clip_similarity
+
+    a = np.asarray(Image.open(FIXTURES / "unisvg" / "png" / "icon_square.png").convert("RGB"))
+    b = np.asarray(Image.open(FIXTURES / "unisvg" / "png" / "icon_circle.png").convert("RGB"))
+    ours = clip_similarity(ctx, b, a, "square")
+    clip = ctx.cached("unisvg-clip", lambda: ClipImages(ctx))
+    pixels = clip.processor(images=[Image.fromarray(a), Image.fromarray(b)], return_tensors="pt")["pixel_values"]
+    with torch.inference_mode():
+        emb = clip.model(input_ids=torch.tensor([[0, 5, 1]] * 2), pixel_values=pixels).image_embeds
+    assert ours == pytest.approx(float(torch.cosine_similarity(emb[0], emb[1], dim=0)), abs=1e-5)
+
+
+HAVE_LPIPS = __import__("importlib").util.find_spec("lpips") is not None
+
+
+@pytest.mark.skipif(not HAVE_LPIPS, reason="the lpips package is not installed (not a dependency); the missing-package "
+                    "message is tested above, the distance runs where it is installed")
+def test_lpips_distance_matches_the_lpips_package(tmp_path):
+    import lpips
+    import torch
+    from PIL import Image
+
+    from vinci_rl.benchmarks.unisvg import lpips_distance
+
+    model = lpips.LPIPS(net="alex", pretrained=False, pnet_rand=True, verbose=False)
+    torch.save(model.state_dict(), tmp_path / "lpips.pth")
+    a = np.asarray(Image.open(FIXTURES / "unisvg" / "png" / "icon_square.png").convert("RGB"))
+    b = np.asarray(Image.open(FIXTURES / "unisvg" / "png" / "icon_circle.png").convert("RGB"))
+    c = MetricContext(lpips_path=str(tmp_path / "lpips.pth"))
+    assert lpips_distance(c, a, a) == 0.0
+    assert lpips_distance(c, a, b) == pytest.approx(model(lpips.im2tensor(a), lpips.im2tensor(b)).item(), abs=1e-6)
+
+
+@pytest.mark.skipif(HAVE_LPIPS, reason="lpips is installed: the missing-package message cannot be shown")
+def test_missing_lpips_package_is_named(tmp_path):
+    from vinci_rl.benchmarks.unisvg import _lpips_model
+
+    (tmp_path / "lpips.pth").write_bytes(b"")
+    with pytest.raises(MissingWeights, match=r"UniSVG LPIPS .*'lpips' package is not installed \(pip install lpips\)"):
+        _lpips_model(MetricContext(lpips_path=str(tmp_path / "lpips.pth")))
