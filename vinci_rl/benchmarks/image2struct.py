@@ -19,6 +19,7 @@ Per response (HELM annotation/image2struct/latex_compiler_annotator.py and scena
 
 from __future__ import annotations
 
+import atexit
 import functools
 import re
 import shutil
@@ -152,7 +153,13 @@ class Image2StructLatex:
     columns = ("Compile", "EMS")
 
     def __init__(self):
-        self._images = Path(tempfile.mkdtemp(prefix="vinci-i2s-latex-"))
+        self._images: Path | None = None  # the parquet rows' images as files, made on the first load
+
+    def _image_dir(self) -> Path:
+        if self._images is None:
+            self._images = Path(tempfile.mkdtemp(prefix="vinci-i2s-latex-"))
+            atexit.register(shutil.rmtree, self._images, True)
+        return self._images
 
     def load(self, data_dir: Path) -> list[BenchmarkItem]:
         subsets = [d for d in sorted(data_dir.iterdir()) if d.is_dir() and d.name in SUBSETS]
@@ -184,7 +191,7 @@ class Image2StructLatex:
         data = image.get("bytes") if isinstance(image, dict) else None
         if not data:
             raise BenchmarkDataError(f"{f}: row {n} ({uuid}): the image has no bytes")
-        path = self._images / f"{uuid}.png"
+        path = self._image_dir() / f"{uuid}.png"
         path.write_bytes(data)
         category = str(row.get("category") or subset).strip('"')
         return BenchmarkItem(uuid, path, PROMPT, row.get("structure"), self.language,
