@@ -114,6 +114,12 @@ def test_a_missing_module_gets_its_own_status(renderer):
     assert renderer.render("python", "from numpy import not_a_name\n", (64, 64)).status == "parse_error"
 
 
+def test_the_score_names_a_missing_module_once(scorer):
+    result = scorer.score(fenced("python", "import surely_not_installed_pkg\n"), "python", np.full((32, 32, 3), 255, np.uint8))
+    assert result.status == MISSING_MODULE and result.overall == -1.0
+    assert result.message.split("; ")[0] == "render missing_module: surely_not_installed_pkg", result.message
+
+
 # ---------------------------------------------------------------- CDN pages
 
 

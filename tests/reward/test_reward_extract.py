@@ -131,7 +131,7 @@ VINCI_RESPONSES = [
     f"```svg\n{SVG}",  # unclosed: no match
     "```svg```",  # empty
     f"```svg\n  {SVG}  \n\n```trailing",
-    f"```svg\nA ``` B\n```",  # the code ends at the next ```
+    "```svg\nA ``` B\n```",  # the code ends at the next ```
     "no code at all",
     f"```html\n<p/>\n```\n```svg\n{SVG}\n```\n```svg\n",
 ]
@@ -152,7 +152,7 @@ def test_vincicoder_reading_is_its_regex(response):
 
 RLRF_RESPONSES = [
     SVG.replace("/>", "></svg>"),
-    f"Here:\n```svg\n<svg width='2'><rect/></svg>\n```\n",
+    "Here:\n```svg\n<svg width='2'><rect/></svg>\n```\n",
     "<svg>a</svg> and <SVG viewBox='0 0 1 1'>b</Svg>",  # last, case-insensitive
     "<svg><svg>inner</svg>outer</svg>",  # non-greedy: ends at the first </svg>
     "<svgfoo>x</svg>",  # \b: not an svg element

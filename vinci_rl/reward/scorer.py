@@ -290,7 +290,8 @@ class VisualScorer:
         status, message, failed = self._check_render(status, image, w.ref, message)
         if failed:
             w.status, w.render_failed = status, True
-            w.notes.append(f"render {status}" + (f": {message}" if message else ""))
+            detail = message.removeprefix(f"{status}: ") if message else ""  # renderers may start with the status
+            w.notes.append(f"render {status}" + (f": {detail}" if detail else ""))
             self._fail_image_terms(w)
             return
         if status != OK:
