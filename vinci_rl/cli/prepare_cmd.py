@@ -4,10 +4,12 @@
     vinci-rl prepare table.parquet --out runs/data --image-col png --code-col svg --lang svg
     vinci-rl prepare svgs/ --out runs/data --lang svg --size 512          # code alone: the images are rendered
     vinci-rl prepare data/sample_set/train --out runs/sample --size 128   # the bundled sample set
+    vinci-rl prepare runs/data/train.parquet --out runs/refine --refine-examples 500   # a prepared set + refinement rows
 
 SOURCE: a folder (pairs `<stem>.<code ext>` + `<stem>.png`, or code files alone), a .parquet / .jsonl / .json
-table, or a Hugging Face `datasets` folder (save_to_disk). Writes DIR/<split-name>.parquet (+ DIR/val.parquet
-with --val), DIR/rejected.jsonl (id, reason, detail of every dropped record) and DIR/summary.json.
+table, a parquet `vinci-rl prepare` wrote, or a Hugging Face `datasets` folder (save_to_disk). Writes
+DIR/<split-name>.parquet (+ DIR/val.parquet with --val, DIR/refine.parquet with --refine-examples),
+DIR/rejected.jsonl (id, reason, detail of every dropped record) and DIR/summary.json.
 """
 
 from __future__ import annotations
@@ -48,6 +50,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--val", type=float, default=0.0, help="validation split: fraction < 1 or row count (default 0)")
     parser.add_argument("--seed", type=int, default=0, help="split seed (default 0)")
     parser.add_argument("--split-name", default="train", help="name of the main output file (default train)")
+    parser.add_argument(
+        "--refine-examples", type=int, default=0, metavar="N",
+        help="also write DIR/refine.parquet: N render-and-refine SFT rows (a perturbed ground truth, its render, the "
+        "fix) built from the main split's rows (default 0)",
+    )  # fmt: skip
     parser.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default="auto", help="render sandbox")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -112,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         val=args.val,
         seed=args.seed,
         split_name=args.split_name,
+        refine_examples=args.refine_examples,
         render={"sandbox": args.sandbox},
         progress=not args.quiet,
     )

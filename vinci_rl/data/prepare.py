@@ -22,21 +22,23 @@ from __future__ import annotations
 import json
 import random
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 from tqdm import tqdm
 
 from vinci_rl.data import filters
-from vinci_rl.data.rows import PROMPT_TEMPLATE, PROMPT_TEMPLATES, check_template, make_row, write_rows
-from vinci_rl.data.sources import Columns, Record, read_records, write_jsonl
+from vinci_rl.data.rows import PROMPT_TEMPLATE, PROMPT_TEMPLATES, RowError, check_template, make_row, read_rows, write_rows
+from vinci_rl.data.sources import Columns, InputError, Record, read_records, write_jsonl
 from vinci_rl.languages import LANGUAGES, NAMES, looks_like, normalize, reads_as
 
 # Reference images larger than this are rendered at a scaled-down size for the render check only.
 CHECK_MAX_PIXELS = 512 * 512
 REJECTED, CHANGES, SUMMARY = "rejected.jsonl", "changes.jsonl", "summary.json"  # besides the split files
+REFINE_SPLIT = "refine"  # refine.parquet: the refinement examples (--refine-examples)
 IMAGE_RENDERED = "image_rendered"  # a kept row whose image was rendered from its code (no image was given)
 LANGUAGE_RELABELLED = "language_relabelled"  # a kept row whose language the data gave by another name
 
@@ -73,6 +75,8 @@ class PrepareConfig:
     # vinci_rl.render.RenderConfig keys (sandbox, timeouts, ...).
     render: dict[str, Any] = field(default_factory=dict)
     progress: bool = True
+    # Refinement examples (refine_examples.py) built from the main split's rows, written as refine.parquet; 0 = none.
+    refine_examples: int = 0
 
     def template_for(self, language: str) -> str:
         return self.templates.get(language) or self.templates.get("default") or PROMPT_TEMPLATES.get(language, PROMPT_TEMPLATE)
@@ -94,10 +98,15 @@ class PrepareConfig:
             raise ValueError("split_name 'val' clashes with the validation split")
         if self.size[0] <= 0 or self.size[1] <= 0:
             raise ValueError(f"size must be positive, got {self.size}")
+        if not isinstance(self.refine_examples, int) or isinstance(self.refine_examples, bool) or self.refine_examples < 0:
+            raise ValueError(f"refine_examples must be a whole number >= 0, got {self.refine_examples!r}")
+        if self.refine_examples and self.split_name == REFINE_SPLIT:
+            raise ValueError(f"split_name {REFINE_SPLIT!r} clashes with the refinement examples' file")
 
     def split_files(self) -> list[str]:
         """The parquet files this configuration writes."""
-        return [f"{self.split_name}.parquet"] + (["val.parquet"] if self.val else [])
+        refine = [f"{REFINE_SPLIT}.parquet"] if self.refine_examples else []
+        return [f"{self.split_name}.parquet"] + (["val.parquet"] if self.val else []) + refine
 
 
 @dataclass
@@ -114,13 +123,14 @@ class PrepareSummary:
     changed_rows: list[dict] = field(default_factory=list)  # {"id", "change", "detail"}
     removed: list[str] = field(default_factory=list)  # an earlier run's outputs that this run does not write
     gt_tokens: dict[str, float] = field(default_factory=dict)  # min / mean / max over kept rows (tokenizer given)
+    refine: dict[str, Any] = field(default_factory=dict)  # refinement examples: refine_examples.RefineStats
     elapsed_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def text(self, max_bad_rows: int = 20) -> str:
-        kept = sum(self.rows.values())
+        kept = sum(n for split, n in self.rows.items() if split != REFINE_SPLIT)
         lines = [f"prepared {kept} of {self.records} records from {self.source} in {self.elapsed_s:.1f} s"]
         for split, n in self.rows.items():
             lines.append(f"  {split:<6} {n:>6} rows  {self.outputs.get(split, '')}")
@@ -130,6 +140,12 @@ class PrepareSummary:
             lines.append(f"  ground-truth tokens: min {t['min']:.0f}, mean {t['mean']:.1f}, max {t['max']:.0f}")
         lines.append(f"  images rendered from code {self.synthesised}, languages relabelled {self.relabelled}: "
                      f"{self.outputs.get('changes', '')}")
+        if self.refine:
+            r = self.refine
+            lines.append(f"  refinement examples {r['built']} of {r['requested']} ("
+                         + ", ".join(f"{k} {v}" for k, v in sorted(r["kinds"].items())) + "); candidates rejected: "
+                         + ", ".join(f"{k} {v}" for k, v in r["rejected"].items())
+                         + f"; tries without an example {len(r['no_example'])}")  # fmt: skip
         if self.removed:
             lines.append(f"  removed an earlier run's {', '.join(self.removed)}")
         counts = ", ".join(f"{k} {v}" for k, v in self.rejected.items())
@@ -278,39 +294,71 @@ def prepare(cfg: PrepareConfig, records: Iterable[Record] | None = None, rendere
     out = Path(cfg.out_dir)
     _check_out_dir(out, cfg)
     if records is None:
-        records = read_records(cfg.source, cfg.columns, cfg.lang, cfg.hf_split)
+        records = prepared_records(cfg.source) or read_records(cfg.source, cfg.columns, cfg.lang, cfg.hf_split)
     summary = PrepareSummary(source=str(cfg.source))
-    kept = _check_records(cfg, records, renderer, _token_counter(cfg.tokenizer), summary)
-    splits = _assign_splits(cfg, kept, summary)
+    with _renderer(cfg, renderer) as r:
+        kept = _check_records(cfg, records, r, _token_counter(cfg.tokenizer), summary)
+        splits = _assign_splits(cfg, kept, summary)
+        if cfg.refine_examples:
+            splits[REFINE_SPLIT] = _refine_split(cfg, splits[cfg.split_name], r, summary)
     _write(out, cfg, splits, summary)
     summary.elapsed_s = time.monotonic() - t0
     (out / SUMMARY).write_text(json.dumps(summary.to_dict(), indent=2))
     return summary
 
 
-def _check_records(cfg: PrepareConfig, records: Iterable[Record], renderer: Any, count_fn, summary: PrepareSummary) -> list[dict]:
-    """The rows of the records that pass every check; rejections and changes are noted in the summary."""
+def _renderer(cfg: PrepareConfig, renderer: Any) -> Any:
+    """A context for the renderer given (not closed here), or for one made from cfg.render (closed on exit)."""
     from vinci_rl.render import RenderConfig, Renderer
 
-    kept: list[dict] = []  # finished rows (PNG bytes, not pixel arrays: memory stays ~size of the output)
-    own = renderer is None
-    renderer = Renderer(RenderConfig.from_dict(cfg.render)) if own else renderer
+    return nullcontext(renderer) if renderer is not None else Renderer(RenderConfig.from_dict(cfg.render))
+
+
+def prepared_records(source: str | Path) -> Iterator[Record] | None:
+    """The records of a parquet that `prepare` wrote (a prepared set as input: its ground truth and reference image
+    per row), or None when `source` is not one."""
+    import pyarrow.parquet as pq
+
+    path = Path(source)
+    if path.suffix.lower() != ".parquet" or not path.is_file():
+        return None
     try:
-        checker = _Checker(cfg, renderer, count_fn)
-        for rec in tqdm(records, desc="prepare", unit="record", disable=not cfg.progress):
-            summary.records += 1
-            try:
-                image, gt_tokens = checker.check(rec)
-            except _Rejected as r:
-                summary.rejected[r.reason] += 1
-                bad = {"id": rec.id, "reason": r.reason, "detail": r.detail, "source": rec.source, "language": rec.language}
-                summary.rejected_rows.append(bad)
-                continue
-            _note_changes(rec, summary)
-            kept.append(make_row(rec.id, -1, rec.language, rec.code, image, gt_tokens, cfg.template_for(rec.language)))
-    finally:
-        if own:
-            renderer.close()
+        names = set(pq.read_schema(path).names)
+    except (OSError, ValueError):
+        return None
+    if not {"reward_model", "extra_info", "images"} <= names:
+        return None
+    try:
+        rows = read_rows(path)
+    except RowError as e:
+        raise InputError(str(e)) from e
+    return (Record(r.id, r.language, r.ground_truth, r.decode(), r.source) for r in rows)
+
+
+def _refine_split(cfg: PrepareConfig, rows: list[dict], renderer: Any, summary: PrepareSummary) -> list[dict]:
+    """The refinement examples built from the main split's rows (never from val: it stays held out)."""
+    from vinci_rl.data.refine_examples import refine_rows
+
+    examples, stats = refine_rows(rows, cfg.refine_examples, cfg.seed, renderer, cfg.template_for)
+    summary.refine = stats.to_dict()
+    return examples
+
+
+def _check_records(cfg: PrepareConfig, records: Iterable[Record], renderer: Any, count_fn, summary: PrepareSummary) -> list[dict]:
+    """The rows of the records that pass every check; rejections and changes are noted in the summary."""
+    kept: list[dict] = []  # finished rows (PNG bytes, not pixel arrays: memory stays ~size of the output)
+    checker = _Checker(cfg, renderer, count_fn)
+    for rec in tqdm(records, desc="prepare", unit="record", disable=not cfg.progress):
+        summary.records += 1
+        try:
+            image, gt_tokens = checker.check(rec)
+        except _Rejected as r:
+            summary.rejected[r.reason] += 1
+            bad = {"id": rec.id, "reason": r.reason, "detail": r.detail, "source": rec.source, "language": rec.language}
+            summary.rejected_rows.append(bad)
+            continue
+        _note_changes(rec, summary)
+        kept.append(make_row(rec.id, -1, rec.language, rec.code, image, gt_tokens, cfg.template_for(rec.language)))
     return kept
 
 

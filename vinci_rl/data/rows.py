@@ -9,6 +9,11 @@
   reward_model  {"style": "rule", "ground_truth": <code>}
   extra_info    {"id", "index", "language", "gt_chars", "gt_tokens"}   gt_tokens: -1 when no tokenizer was given
 
+A refinement example (make_row(..., attempt=Attempt(...)), vinci_rl/data/refine_examples.py) has the turns the
+render-and-refine agent loop shows the model: `messages` = the task, a wrong answer, its render with the feedback
+text, the ground truth; `images` = [reference, render of the wrong answer]; a message-level `loss_mask` (1 only on
+the last answer: vinci_rl/data/sft_dataset.py trains on nothing else); extra_info.perturbation names the change.
+
     make_row(...) -> dict          one row (prepare, the sample set and the shapes task all build rows with it)
     write_rows(path, rows)         a parquet with exactly COLUMNS, in that order
     read_rows(path) -> [TaskRow]   typed rows back (evaluation, reports), errors naming the file, row and column
@@ -73,6 +78,22 @@ def png_bytes(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+@dataclass
+class Attempt:
+    """A refinement example's wrong first answer and the feedback turn after it."""
+
+    code: str  # the wrong program
+    render: np.ndarray  # its render, as shown to the model
+    feedback: str  # the feedback text after the render
+    kind: str = ""  # what was changed (vinci_rl/data/perturb.py)
+
+
+def _refine_messages(prompt: list[dict], language: str, code: str, attempt: Attempt) -> list[dict]:
+    turns = [*prompt, {"role": "assistant", "content": answer_text(language, attempt.code)},
+             {"role": "user", "content": "<image>" + attempt.feedback}]  # fmt: skip
+    return [{**m, "loss_mask": 0} for m in turns] + [{"role": "assistant", "content": answer_text(language, code), "loss_mask": 1}]
+
+
 def make_row(
     sample_id: str,
     index: int,
@@ -81,12 +102,14 @@ def make_row(
     image: np.ndarray,
     gt_tokens: int | None = None,
     template: str = PROMPT_TEMPLATE,
+    attempt: Attempt | None = None,
 ) -> dict:
     prompt = [{"role": "user", "content": prompt_text(language, template)}]
+    answer = [{"role": "assistant", "content": answer_text(language, code)}]
     row = {
         "data_source": SOURCE_PREFIX + language,
         "prompt": prompt,
-        "messages": [*prompt, {"role": "assistant", "content": answer_text(language, code)}],
+        "messages": [*prompt, *answer] if attempt is None else _refine_messages(prompt, language, code, attempt),
         "images": [{"bytes": png_bytes(image), "path": None}],
         "ability": ABILITY,
         "reward_model": {"style": "rule", "ground_truth": code},
@@ -98,6 +121,9 @@ def make_row(
             "gt_tokens": -1 if gt_tokens is None else int(gt_tokens),
         },
     }
+    if attempt is not None:
+        row["images"].append({"bytes": png_bytes(attempt.render), "path": None})
+        row["extra_info"]["perturbation"] = attempt.kind
     return row
 
 

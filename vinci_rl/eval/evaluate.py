@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import json
 import time
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -184,19 +184,11 @@ def start_run(cfg: EvalConfig) -> EvalRun:
     return EvalRun(out, rows, notes, reward_cfg, encoder, lpips_term, t0)
 
 
-@contextmanager
-def renderer_for(cfg: EvalConfig, renderer: Any = None) -> Iterator[Any]:
-    """The renderer given (not closed here), or one made from cfg.render and closed on exit."""
-    if renderer is not None:
-        yield renderer
-        return
+def renderer_for(cfg: EvalConfig, renderer: Any = None) -> Any:
+    """A context for the renderer given (not closed here), or for one made from cfg.render (closed on exit)."""
     from vinci_rl.render import RenderConfig, Renderer
 
-    own = Renderer(RenderConfig.from_dict(cfg.render))
-    try:
-        yield own
-    finally:
-        own.close()
+    return nullcontext(renderer) if renderer is not None else Renderer(RenderConfig.from_dict(cfg.render))
 
 
 def score_predictions(cfg: EvalConfig, run: EvalRun, rows: list[TaskRow], preds: list, renderer: Any, rewards: dict | None = None):

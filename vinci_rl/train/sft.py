@@ -97,6 +97,9 @@ def prepare_sft(cfg: DictConfig, run_dir: Path, device: str, address: str | None
     from vinci_rl.train import run as training
 
     check_sft_config(cfg)
+    with open_dict(cfg):  # message-level loss masks (refinement examples) are honoured unless the recipe says otherwise
+        if not cfg.data.get("custom_cls", {}).get("path"):
+            cfg.data.custom_cls = {"path": "pkg://vinci_rl.data.sft_dataset", "name": "MessageMaskSFTDataset"}
     training.prepare(cfg, run_dir, device, address, SFT_PATH_KEYS)
     with open_dict(cfg):
         cfg.trainer.device = "cpu" if device == "cpu" else cfg.trainer.device
