@@ -84,6 +84,23 @@ def test_the_gpu_separate_async_recipe_passes_vincis_and_verls_checks(monkeypatc
     assert cfg.actor_rollout_ref.rollout.nnodes > 0 and cfg.actor_rollout_ref.rollout.n_gpus_per_node > 0
 
 
+def test_vincis_separate_async_trainer_is_built_from_the_gpu_recipe(registry, monkeypatch):
+    """What of separate_async runs without GPUs: the recipe composes, verl's constructor accepts it (its own
+    asserts on batch sizes, rollout GPUs and the weight transport) and vinci's additions are set up; starting the
+    rollout pool needs the GPUs and the NCCL transport."""
+    from omegaconf import OmegaConf
+
+    monkeypatch.delenv("VINCI_RL_CPU", raising=False)
+    get_trainer_cls, trainer = registry
+    cfg = compose_recipe(GPU, SEPARATE)
+    OmegaConf.resolve(cfg)
+    t = get_trainer_cls(cfg.trainer.v1.trainer_mode)(cfg)
+    assert isinstance(t, trainer.VinciSeparateAsyncTrainer)
+    assert t.trainer_mode == "separate_async" and t.parameter_sync_step == 4
+    assert type(t.replay_buffer).__name__ == "ReplayBufferAsync"
+    assert t.schedule is not None and t.schedule.policy == "linear"
+
+
 @pytest.mark.parametrize(
     "overrides, named",
     [
