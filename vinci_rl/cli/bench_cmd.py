@@ -50,10 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     args.run_dir = (args.run_dir or Path(f"runs/bench-{args.bench}")).resolve()
-    if args.bench == "schedule":
-        return _run_schedule(args)
-    if args.bench == "modes":
-        return _run_modes(args)
+    if args.bench in ("schedule", "modes"):
+        return _run_training_bench(args)
     if args.bench == "soak":  # reward_workers/bench/soak.py: >= 10,000 mixed samples through the pool, RSS over time
         from reward_workers.bench.soak import format_report, run_soak
 
@@ -80,24 +78,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_schedule(args: argparse.Namespace) -> int:
-    from vinci_rl.schedule.bench import format_table, run_schedule_bench
+def _run_training_bench(args: argparse.Namespace) -> int:
+    """schedule / modes: short tiny CPU GRPO runs side by side (step 1 includes start-up: reported apart)."""
+    if args.bench == "schedule":
+        from vinci_rl.schedule.bench import format_table
+        from vinci_rl.schedule.bench import run_schedule_bench as run_bench
 
-    if args.steps < 2:
-        raise CliError("--steps must be >= 2 (step 1 includes start-up and is reported apart)")
-    report = run_schedule_bench(args.run_dir, steps=args.steps)
-    print(format_table(report), flush=True)
-    if args.json:
-        print(json.dumps(report), flush=True)
-    return 0
+        min_steps = 2
+    else:
+        from vinci_rl.train.bench_modes import format_table
+        from vinci_rl.train.bench_modes import run_modes_bench as run_bench
 
-
-def _run_modes(args: argparse.Namespace) -> int:
-    from vinci_rl.train.bench_modes import format_table, run_modes_bench
-
-    if args.steps < 3:
-        raise CliError("--steps must be >= 3 (step 1 includes start-up and is left out)")
-    report = run_modes_bench(args.run_dir, steps=args.steps)
+        min_steps = 3
+    if args.steps < min_steps:
+        raise CliError(f"--steps must be >= {min_steps} (step 1 includes start-up and is reported apart)")
+    report = run_bench(args.run_dir, steps=args.steps)
     print(format_table(report), flush=True)
     if args.json:
         print(json.dumps(report), flush=True)

@@ -8,42 +8,29 @@ cap. Each run is a separate `vinci-rl train` process with its own embedded Ray c
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-from vinci_rl.report.run_report import read_jsonl
-from vinci_rl.train.sample_log import read_samples
+from vinci_rl.train.bench_run import train_for_bench
 
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "tiny_cpu.yaml"
 MODES = {"schedule": [], "fixed": ["vinci.schedule.policy=fixed"]}
 
 
 def _run(mode: str, root: Path, model: Path, data: Path, steps: int, cap: int) -> dict:
-    run_dir = root / mode
-    cmd = [
-        sys.executable, "-m", "vinci_rl", "train", str(RECIPE),
+    run = train_for_bench(RECIPE, mode, root, [
         f"data.train_files={data / 'train.parquet'}", f"data.val_files={data / 'val.parquet'}",
         f"actor_rollout_ref.model.path={model}", f"trainer.total_training_steps={steps}",
-        f"data.max_response_length={cap}", "vinci.pictures.every_n_steps=0", *MODES[mode], "--run-dir", str(run_dir),
-    ]  # fmt: skip
-    t0 = time.time()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.time() - t0
-    (root / f"{mode}.log").write_text(proc.stdout + proc.stderr)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{mode} run failed; log: {root / f'{mode}.log'}")
-    metrics = [row["data"] for row in read_jsonl(run_dir / "metrics.jsonl")]
-    samples = read_samples(run_dir)
+        f"data.max_response_length={cap}", "vinci.pictures.every_n_steps=0", *MODES[mode],
+    ])  # fmt: skip
+    metrics = run.metrics
     return {
-        "generated_tokens": sum(s.response_tokens for s in samples),
+        "generated_tokens": sum(s.response_tokens for s in run.samples),
         "rollout_s": sum(m["timing_s/gen"] for m in metrics),
         "rollout_s_after_step_1": sum(m["timing_s/gen"] for m in metrics[1:]),
         "step_s_after_step_1": sum(m["timing_s/step"] for m in metrics[1:]),
         "max_tokens_per_step": [m.get("schedule/max_tokens") for m in metrics],
         "truncation_rate": sum(m.get("schedule/truncation_rate", 0.0) for m in metrics) / len(metrics),
-        "wall_s": wall,
+        "wall_s": run.wall_s,
     }
 
 

@@ -15,13 +15,9 @@ start-up (vLLM warm-up, the reward pool's first renders) and is left out of ever
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-from vinci_rl.report.run_report import read_jsonl
-from vinci_rl.train.sample_log import read_samples
+from vinci_rl.train.bench_run import train_for_bench
 
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "tiny_cpu.yaml"
 MODES = ("vinci_sync", "vinci_colocate_async")
@@ -51,21 +47,13 @@ def summarize(metrics: list[dict], samples: list, wall_s: float) -> dict:
 
 
 def _run(mode: str, root: Path, model: Path, data: Path, steps: int) -> dict:
-    run_dir = root / mode
-    cmd = [
-        sys.executable, "-m", "vinci_rl", "train", str(RECIPE), f"trainer.v1.trainer_mode={mode}",
+    run = train_for_bench(RECIPE, mode, root, [
+        f"trainer.v1.trainer_mode={mode}",
         f"data.train_files={data / 'train.parquet'}", f"data.val_files={data / 'val.parquet'}",
         f"actor_rollout_ref.model.path={model}", f"trainer.total_training_steps={steps}",
-        "vinci.pictures.every_n_steps=0", "--run-dir", str(run_dir),
-    ]  # fmt: skip
-    t0 = time.time()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.time() - t0
-    (root / f"{mode}.log").write_text(proc.stdout + proc.stderr)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{mode} run failed; log: {root / f'{mode}.log'}")
-    metrics = [row["data"] for row in read_jsonl(run_dir / "metrics.jsonl")]
-    return summarize(metrics, read_samples(run_dir), wall)
+        "vinci.pictures.every_n_steps=0",
+    ])  # fmt: skip
+    return summarize(run.metrics, run.samples, run.wall_s)
 
 
 def ratios(report: dict, base: str = "vinci_sync") -> dict[str, float]:
