@@ -196,7 +196,8 @@ def test_cli_prints_the_per_turn_table(tasks, server, tmp_path, capsys):
     assert rc == 0
     out = capsys.readouterr().out
     assert "answered" in out and "final turn beats turn 1: " in out and "stops: max_turns 3" in out
-    assert json.loads((tmp_path / "eval.json").read_text())["turns"]["turns"] == 2
+    turns = json.loads((tmp_path / "eval.json").read_text())["turns"]
+    assert turns["turns"] == 2 and turns["rules"]["turns"] == 2 and turns["rules"]["stop_score"] is None
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ they are; a line's "stop" is kept).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -70,7 +70,7 @@ def evaluate_turns(cfg: EvalConfig, refine: RefineConfig, renderer: Any = None) 
     for s, row in zip(samples, scored.rows, strict=True):
         s.turn_rewards, s.stop = list(row.rewards), row.stop or ""
     run.notes.append(_rules_note(refine, cfg.predictions is not None))
-    turns = aggregate_turns(scored.per_turn, scored.answered)
+    turns = {**aggregate_turns(scored.per_turn, scored.answered), "rules": asdict(refine)}
     return finish_run(cfg, run, samples, scored.thumbs, scored.unmatched, pred_path, turns)
 
 
