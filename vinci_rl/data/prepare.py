@@ -339,7 +339,7 @@ def _refine_split(cfg: PrepareConfig, rows: list[dict], renderer: Any, summary: 
     """The refinement examples built from the main split's rows (never from val: it stays held out)."""
     from vinci_rl.data.refine_examples import refine_rows
 
-    examples, stats = refine_rows(rows, cfg.refine_examples, cfg.seed, renderer, cfg.template_for)
+    examples, stats = refine_rows(rows, cfg.refine_examples, cfg.seed, renderer, cfg.template_for, progress=cfg.progress)
     summary.refine = stats.to_dict()
     return examples
 

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+from tqdm import tqdm
 
 from vinci_rl.data.perturb import candidates
 from vinci_rl.data.rows import Attempt, TaskRow, answer_text, make_row, task_row
@@ -65,6 +66,7 @@ def refine_rows(
     template_for: Callable[[str], str],
     reward: str = "default",
     feedback: str = DEFAULT_FEEDBACK,
+    progress: bool = False,
 ) -> tuple[list[dict], RefineStats]:
     """Up to n refinement rows (rows.make_row with an Attempt) from prepared rows (make_row dicts)."""
     from vinci_rl.reward import RewardConfig, VisualScorer
@@ -81,7 +83,7 @@ def refine_rows(
     gt_renders: dict[int, np.ndarray | None] = {}
     out: list[dict] = []
     try:
-        for k in range(n):
+        for k in tqdm(range(n), desc="refine examples", unit="row", disable=not progress):
             i = order[k % len(tasks)]
             task = tasks[i]
             if i not in gt_renders:
