@@ -206,6 +206,7 @@ def test_cli_prints_the_per_turn_table(tasks, server, tmp_path, capsys):
         (["--turns", "0"], "--turns 0: must be an integer >= 1"),
         (["--turns", "2", "--no-reward"], "--turns needs a reward"),
         (["--stop-score", "0.5"], "no line has per-turn answers"),  # a turn flag alone asks for per-turn evaluation
+        (["--turns", "2", "--benchmark", "unisvg"], "not with --benchmark"),
     ],
 )
 def test_bad_turn_options_are_named(tasks, tmp_path, capsys, args, message):

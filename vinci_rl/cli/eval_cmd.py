@@ -103,6 +103,9 @@ def run(args: argparse.Namespace) -> int:
         server = ServerConfig(
             args.server, args.model, args.max_tokens, args.temperature, args.api_key, args.concurrency
         )
+    per_turn = args.turns != 1 or args.stop_score is not None or args.show_scores
+    if args.benchmark and per_turn:
+        raise CliError("--turns / --stop-score / --show-scores evaluate a prepared test parquet; not with --benchmark")
     if args.benchmark:
         return _run_benchmark(args, server, local)
     cfg = EvalConfig(
@@ -121,7 +124,6 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     try:
-        per_turn = args.turns != 1 or args.stop_score is not None or args.show_scores
         result = _evaluate_turns(cfg, args) if per_turn else evaluate(cfg)
     except (PredictionError, ValueError, OSError, RuntimeError) as e:
         raise CliError(str(e)) from e
