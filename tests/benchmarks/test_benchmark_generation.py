@@ -4,59 +4,28 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from benchmark_test_helpers import FIXTURES
+from fake_openai import chat_server
 
 from vinci_rl.cli import main
 
 
-class FakeServer(BaseHTTPRequestHandler):
-    """Lists one model; answers every chat request with the SMILES of ethanol."""
-
-    requests: list[dict] = []
-
-    def log_message(self, *args):
-        pass
-
-    def _send(self, payload: dict) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self):
-        self._send({"object": "list", "data": [{"id": "m", "object": "model", "created": 0, "owned_by": "me"}]})
-
-    def do_POST(self):
-        req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        FakeServer.requests.append(req)
-        message = {"role": "assistant", "content": "```smiles\nCCO\n```"}
-        self._send({"id": "c", "object": "chat.completion", "created": 0, "model": req["model"],
-                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
-
-
 @pytest.fixture()
-def server_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeServer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    FakeServer.requests = []
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+def server():
+    """Answers every chat request with the SMILES of ethanol."""
+    with chat_server(lambda req: "```smiles\nCCO\n```", model="m") as srv:
+        yield srv
 
 
-def test_generated_samples_are_saved_and_scored(server_url, tmp_path, capsys):
+def test_generated_samples_are_saved_and_scored(server, tmp_path, capsys):
     out = tmp_path / "out"
-    rc = main(["eval", "--benchmark", "chemdraw", str(FIXTURES / "chemdraw"), "--server", server_url, "--samples", "2",
+    rc = main(["eval", "--benchmark", "chemdraw", str(FIXTURES / "chemdraw"), "--server", server.url, "--samples", "2",
                "--temperature", "0.7", "--out", str(out), "--quiet"])
     assert rc == 0, capsys.readouterr().err
-    assert len(FakeServer.requests) == 6  # 3 items x 2 samples
-    parts = FakeServer.requests[0]["messages"][0]["content"]
+    assert len(server.requests) == 6  # 3 items x 2 samples
+    parts = server.requests[0]["messages"][0]["content"]
     assert parts[0]["image_url"]["url"].startswith("data:image/png;base64,")
     assert parts[1]["text"].startswith("Write Python code with RDKit")  # the item's prompt after its <image>
     saved = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]

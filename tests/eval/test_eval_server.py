@@ -5,60 +5,25 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from eval_helpers import RED_RECT, TEST_SET
+from fake_openai import chat_server
 
 from vinci_rl.cli import main
-from vinci_rl.eval.predictions import PredictionError, ServerConfig, chat_messages, server_models
-
-
-class FakeVllm(BaseHTTPRequestHandler):
-    """GET /v1/models and POST /v1/chat/completions, answering every prompt with the red-rectangle SVG."""
-
-    requests: list[dict] = []
-
-    def log_message(self, *args):
-        pass
-
-    def _send(self, payload: dict) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self):
-        if self.path.rstrip("/") == "/v1/models":
-            self._send({"object": "list", "data": [{"id": "tiny-vlm", "object": "model", "created": 0, "owned_by": "me"}]})
-        else:
-            self.send_error(404)
-
-    def do_POST(self):
-        req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        FakeVllm.requests.append(req)
-        content = f"```svg\n{RED_RECT}\n```"
-        self._send(
-            {
-                "id": "c", "object": "chat.completion", "created": 0, "model": req["model"],
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-            }
-        )
+from vinci_rl.eval.predictions import (
+    PredictionError,
+    ServerConfig,
+    chat_messages,
+    server_models,
+)
 
 
 @pytest.fixture()
 def fake_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeVllm)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    FakeVllm.requests = []
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    """A fake vLLM answering every prompt with the red-rectangle SVG."""
+    with chat_server(lambda req: f"```svg\n{RED_RECT}\n```") as server:
+        yield server
 
 
 def free_port() -> int:
@@ -78,13 +43,13 @@ def test_no_server_is_a_clear_error(tmp_path, test_parquet, capsys):
 
 def test_generates_through_the_server_and_scores(tmp_path, test_parquet, fake_server, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    rc = main(["eval", str(test_parquet), "--server", fake_server, "--out", str(tmp_path), "--no-reward", "--quiet",
+    rc = main(["eval", str(test_parquet), "--server", fake_server.url, "--out", str(tmp_path), "--no-reward", "--quiet",
                "--concurrency", "2", "--max-tokens", "64"])
     assert rc == 0
     preds = [json.loads(line) for line in (tmp_path / "predictions.jsonl").read_text().splitlines()]
     assert sorted(p["id"] for p in preds) == sorted(TEST_SET)
-    assert len(FakeVllm.requests) == len(TEST_SET)
-    req = FakeVllm.requests[0]
+    assert len(fake_server.requests) == len(TEST_SET)
+    req = fake_server.requests[0]
     assert req["model"] == "tiny-vlm" and req["max_tokens"] == 64  # the first served model by default
     parts = req["messages"][0]["content"]
     assert [p["type"] for p in parts] == ["image_url", "text"]
@@ -99,8 +64,8 @@ def test_unknown_model_is_named(fake_server):
     from vinci_rl.eval.predictions import generate
 
     with pytest.raises(PredictionError, match="model 'other' is not served.*tiny-vlm"):
-        generate(ServerConfig(fake_server, model="other"), [], None, progress=False)
-    assert server_models(ServerConfig(fake_server)) == ["tiny-vlm"]
+        generate(ServerConfig(fake_server.url, model="other"), [], None, progress=False)
+    assert server_models(ServerConfig(fake_server.url)) == ["tiny-vlm"]
 
 
 def test_chat_messages_put_the_image_where_the_prompt_says():
@@ -115,6 +80,6 @@ def test_both_clients_talk_to_the_server(fake_server, use_openai):
 
     if use_openai:
         pytest.importorskip("openai")
-    complete = _client(ServerConfig(fake_server, model="tiny-vlm", max_tokens=16), use_openai=use_openai)
+    complete = _client(ServerConfig(fake_server.url, model="tiny-vlm", max_tokens=16), use_openai=use_openai)
     assert complete(chat_messages("<image>Draw.", b"\x89PNG")) == f"```svg\n{RED_RECT}\n```"
-    assert FakeVllm.requests[-1]["max_tokens"] == 16
+    assert fake_server.requests[-1]["max_tokens"] == 16

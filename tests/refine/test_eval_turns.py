@@ -8,11 +8,10 @@ from __future__ import annotations
 import base64
 import io
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
+from fake_openai import chat_server
 from PIL import Image
 
 from vinci_rl.cli import main
@@ -53,46 +52,17 @@ def tasks(tmp_path_factory, renderer):
     return out / "test.parquet"
 
 
-class ScriptedVllm(BaseHTTPRequestHandler):
-    """/v1/models and /v1/chat/completions: answers BY_TURN[number of assistant turns so far] (or `always`)."""
-
-    requests: list[dict] = []
-    always: str | None = None
-
-    def log_message(self, *args):
-        pass
-
-    def _send(self, payload: dict) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self):
-        self._send({"object": "list", "data": [{"id": "scripted", "object": "model", "created": 0, "owned_by": "me"}]})
-
-    def do_POST(self):
-        req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        ScriptedVllm.requests.append(req)
-        turn = sum(m["role"] == "assistant" for m in req["messages"])
-        content = fenced(ScriptedVllm.always or BY_TURN[turn])
-        message = {"role": "assistant", "content": content}
-        self._send({"id": "c", "object": "chat.completion", "created": 0, "model": req["model"],
-                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})  # fmt: skip
-
-
 @pytest.fixture()
 def server(monkeypatch):
+    """A fake vLLM answering BY_TURN[number of assistant turns so far], or `server.always` when set."""
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), ScriptedVllm)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    ScriptedVllm.requests, ScriptedVllm.always = [], None
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    httpd.shutdown()
-    httpd.server_close()
+
+    def answer(req: dict) -> str:
+        return fenced(srv.always or BY_TURN[sum(m["role"] == "assistant" for m in req["messages"])])
+
+    with chat_server(answer, model="scripted") as srv:
+        srv.always = None
+        yield srv
 
 
 def _png_pixels(url: str) -> np.ndarray:
@@ -109,13 +79,13 @@ def _reference(parquet, sample_id: str) -> np.ndarray:
 def test_turn_two_shows_the_render_of_turn_one_and_the_agent_loops_stop_rules_apply(tasks, server, tmp_path, renderer):
     scorer = VisualScorer(RewardConfig.load("default"), renderer=renderer)
     perfect = scorer.score(fenced(BLUE), "svg", _reference(tasks, "a_blue"), ground_truth=BLUE).overall
-    cfg = EvalConfig(data=tasks, out_dir=tmp_path, server=ServerConfig(server, concurrency=1), progress=False)
+    cfg = EvalConfig(data=tasks, out_dir=tmp_path, server=ServerConfig(server.url, concurrency=1), progress=False)
     result = evaluate_turns(cfg, refine_config(3, stop_score=perfect - 1e-6), renderer=renderer)
 
     # b_red is right at turn 1 (stop: score); a_blue at turn 2 (score); c_green takes all three turns
     turns = result.turns
     assert [row["answered"] for row in turns["per_turn"]] == [3, 2, 1]
-    assert len(ScriptedVllm.requests) == 6
+    assert len(server.requests) == 6
     stops = {s.id: s.stop for s in result.samples}
     assert stops == {"a_blue": "score", "b_red": "score", "c_green": "max_turns"}
     assert turns["stops"] == {"max_turns": 1, "score": 2}
@@ -126,7 +96,7 @@ def test_turn_two_shows_the_render_of_turn_one_and_the_agent_loops_stop_rules_ap
     assert len(first["c_green"]) == 3 and first["c_green"][2] > first["c_green"][0]
     assert turns["mean_improvement"] == pytest.approx(np.mean([r[-1] - r[0] for r in first.values()]))
 
-    second = [r for r in ScriptedVllm.requests if len(r["messages"]) == 3]
+    second = [r for r in server.requests if len(r["messages"]) == 3]
     assert len(second) == 2
     for req in second:
         user, answer, feedback = req["messages"]
@@ -154,12 +124,12 @@ def test_turn_two_shows_the_render_of_turn_one_and_the_agent_loops_stop_rules_ap
 
 
 def test_a_repeated_answer_ends_the_row_and_scores_appear_when_asked(tasks, server, tmp_path, renderer):
-    ScriptedVllm.always = RED
-    cfg = EvalConfig(data=tasks, out_dir=tmp_path, server=ServerConfig(server), progress=False)
+    server.always = RED
+    cfg = EvalConfig(data=tasks, out_dir=tmp_path, server=ServerConfig(server.url), progress=False)
     result = evaluate_turns(cfg, refine_config(3, show_scores=True), renderer=renderer)
     assert [row["answered"] for row in result.turns["per_turn"]] == [3, 3, 0]  # turn 2 repeats turn 1: stop
     assert result.turns["stops"] == {"repeat": 3} and result.turns["improved_rate"] == 0.0
-    feedback = next(r for r in ScriptedVllm.requests if len(r["messages"]) == 3)["messages"][2]["content"][1]["text"]
+    feedback = next(r for r in server.requests if len(r["messages"]) == 3)["messages"][2]["content"][1]["text"]
     assert feedback.startswith(DEFAULT_FEEDBACK) and "Score " in feedback and "pixel_l2 " in feedback
 
 
@@ -192,7 +162,7 @@ def test_the_local_model_answers_again_after_seeing_a_render(tasks, tiny_vlm, tm
 
 
 def test_cli_prints_the_per_turn_table(tasks, server, tmp_path, capsys):
-    rc = main(["eval", str(tasks), "--server", server, "--out", str(tmp_path), "--turns", "2", "--quiet"])
+    rc = main(["eval", str(tasks), "--server", server.url, "--out", str(tmp_path), "--turns", "2", "--quiet"])
     assert rc == 0
     out = capsys.readouterr().out
     assert "answered" in out and "final turn beats turn 1: " in out and "stops: max_turns 3" in out
