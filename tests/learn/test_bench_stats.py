@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from vinci_rl.learn.bench import compare, paired_ci, summarise, t_quantile
+from vinci_rl.learn.bench import compare, format_differences, paired_ci, summarise, t_quantile
 
 
 @pytest.mark.parametrize("df, expected", [(5, 2.5706), (10, 2.2281), (30, 2.0423), (63, 1.9983), (191, 1.9725)])
@@ -51,3 +51,12 @@ def test_comparisons_pair_by_prompt_and_pool_over_seeds():
     assert summary["sft - base: reward"]["per_seed"][0]["render_rate_diff"] == 1.0
     _, _, row = compare(per_seed[0], "sft", "base")
     assert row["low"] > 0
+
+
+def test_the_demo_prints_one_line_per_comparison_without_a_pooled_row():
+    rewards = {f"p{i}": -0.2 + 0.01 * i for i in range(8)}
+    stages = {"base": _stage({k: -1.0 for k in rewards}, 0.0), "sft": _stage(rewards, 1.0),
+              "rl": _stage({k: v + 0.1 for k, v in rewards.items()}, 1.0)}  # fmt: skip
+    text = format_differences(summarise({3: stages}), pooled=False)
+    assert "  rl - sft: reward                   seed 3: +0.100  [+0.100, +0.100]  render rate +0.00" in text.splitlines()
+    assert "pooled" not in text and len(text.splitlines()) == 1 + 4

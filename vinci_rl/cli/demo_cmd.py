@@ -35,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vinci_rl.learn.pipeline import LearnConfig, StageError, run_pipeline
+    from vinci_rl.learn.bench import format_differences, summarise
     from vinci_rl.learn.report import stage_table
 
     for name in ("seed", "sft_steps", "grpo_steps", "train_rows"):
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(e)) from e
     print(f"\n[demo] held-out results ({result.stages['base']['n']} prompts, reward preset {cfg.reward}):")
     print(stage_table(result.stages))
+    print("\n[demo] " + format_differences(summarise({cfg.seed: result.stages}), pooled=False))
     print(f"\n[demo] done in {time.time() - t0:.0f} s")
     for name, path in result.outputs.items():
         print(f"  {name + ':':<15}{path}")

@@ -85,7 +85,12 @@ def format_summary(summary: dict, per_seed: dict[int, dict[str, dict]]) -> str:
             f"{k} {v['reward']:+.3f}; {v['render_rate']:.2f}; {v['task']['cell_accuracy']:.3f}" for k, v in stages.items()
         )
         lines.append(f"  seed {seed}: {cells}")
-    lines.append("differences (paired over held-out prompts, 95% CI):")
+    return "\n".join(lines) + "\n" + format_differences(summary)
+
+
+def format_differences(summary: dict, pooled: bool = True) -> str:
+    """One line per comparison and seed (mean difference, paired 95% CI, render-rate change), then the pooled one."""
+    lines = ["differences (paired over held-out prompts, 95% CI):"]
     for name, block in summary.items():
         for seed, r in block["per_seed"].items():
             lines.append(
@@ -93,7 +98,8 @@ def format_summary(summary: dict, per_seed: dict[int, dict[str, dict]]) -> str:
                 f"  render rate {r['render_rate_diff']:+.2f}"
             )
         p = block["pooled"]
-        lines.append(f"  {name:<34} pooled: {p['mean']:+.3f}  [{p['low']:+.3f}, {p['high']:+.3f}]  (n={p['n']})")
+        if pooled:
+            lines.append(f"  {name:<34} pooled: {p['mean']:+.3f}  [{p['low']:+.3f}, {p['high']:+.3f}]  (n={p['n']})")
     return "\n".join(lines)
 
 
