@@ -2,9 +2,11 @@
 Qwen2.5-VL): one short run of 4 steps, switched from tiny_cpu's vinci_sync by `trainer.v1.trainer_mode` alone.
 
 The async cycle is made to happen, not hoped for: verl queues three batches before step 1
-(trainer.v1.colocate_async.num_warmup_batches=3) and each step queues one more, every response may take 128 tokens,
-and vLLM runs one sequence at a time (max_num_seqs=1). When step 1 has its 4 finished groups most of the other
-sequences are still running or waiting in vLLM: verl aborts them at the step boundary, syncs the new weights and
+(trainer.v1.colocate_async.num_warmup_batches=3) and each step queues one more, every response may take 1024 tokens
+(a random model stops on its own after ~550 on average), and vLLM runs one sequence at a time (max_num_seqs=1).
+Scoring one sample takes about as long as generating 100 tokens here, so with short responses every generation is
+over before the step's rewards are; with these, when step 1 has its 4 scored groups many of the other sequences
+are still running or waiting in vLLM: verl aborts them at the step boundary, syncs the new weights and
 resumes them, and later steps train on them: their trajectories span two weight versions and stay within their
 budget. vinci's additions are checked in this mode too (reward/<term>, reward_pool/*, the exposed reward time,
 schedule, sample log, pictures). The sync mode's e2e is tests/train/test_grpo_cpu_e2e.py.
@@ -25,8 +27,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 STEPS, PROMPTS, N = 4, 4, 2
-BUDGET = 128  # every batch's budget (vinci.schedule.policy=fixed)
-CAP = 2 * BUDGET  # data.max_response_length: room to overshoot a budget
+BUDGET = 1024  # every batch's budget (vinci.schedule.policy=fixed)
+CAP = BUDGET + 512  # data.max_response_length: room to overshoot a budget
 TAG_VAR = "VINCI_RL_TEST_TAG"
 E2E_LOCK = "/tmp/vinci-e2e.lock"  # real GRPO runs take ~10 GB: tests that start one hold this lock
 
