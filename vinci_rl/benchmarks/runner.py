@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from vinci_rl.benchmarks.base import UNAVAILABLE, BenchmarkDataError, BenchmarkItem, MetricContext, get_benchmark, mean
-from vinci_rl.eval.predictions import PredictionError
+from vinci_rl.eval.predictions import PredictionError, jsonl_records
 
 
 @dataclass
@@ -117,16 +117,8 @@ class Response:
 
 def read_responses(path: Path) -> dict[str, list[Response]]:
     """id -> its responses in file order, from a JSONL of {"id", "response" | "code"}; PredictionError names the line."""
-    if not Path(path).is_file():
-        raise PredictionError(f"predictions file not found: {path}")
     out: dict[str, list[Response]] = {}
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise PredictionError(f"{path}:{n}: not JSON: {e}") from e
+    for n, rec in jsonl_records(path):
         if not isinstance(rec, dict) or rec.get("id") is None:
             raise PredictionError(f"{path}:{n}: expected an object with an 'id' field")
         key = "response" if "response" in rec else "code" if "code" in rec else None

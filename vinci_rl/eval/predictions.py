@@ -18,7 +18,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from tqdm import tqdm
 
@@ -36,20 +36,27 @@ class Prediction:
     stop: str | None = None  # why the turns stopped ("stop"), when the line says
 
 
-def load_predictions(path: str | Path) -> tuple[dict[str, Prediction], dict[int, Prediction]]:
-    """(by id, by index) from a JSONL file; raises PredictionError naming the line of a bad record."""
+def jsonl_records(path: str | Path) -> Iterator[tuple[int, object]]:
+    """(line number, parsed value) for every non-blank line of a predictions file; PredictionError names the
+    missing file or the line that is not JSON."""
     path = Path(path)
     if not path.is_file():
         raise PredictionError(f"predictions file not found: {path}")
-    by_id: dict[str, Prediction] = {}
-    by_index: dict[int, Prediction] = {}
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            rec = json.loads(line)
+            yield n, json.loads(line)
         except json.JSONDecodeError as e:
             raise PredictionError(f"{path}:{n}: not JSON: {e}") from e
+
+
+def load_predictions(path: str | Path) -> tuple[dict[str, Prediction], dict[int, Prediction]]:
+    """(by id, by index) from a JSONL file; raises PredictionError naming the line of a bad record."""
+    path = Path(path)
+    by_id: dict[str, Prediction] = {}
+    by_index: dict[int, Prediction] = {}
+    for n, rec in jsonl_records(path):
         if not isinstance(rec, dict):
             raise PredictionError(f"{path}:{n}: expected an object, got {type(rec).__name__}")
         if "responses" in rec:
