@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
+from vinci_rl.data.shapes_task import HELDOUT_SIZE
 from vinci_rl.learn.pipeline import LearnConfig, run_pipeline
 from vinci_rl.reward.composite import composite
 from vinci_rl.reward.config import RewardConfig
@@ -53,7 +54,7 @@ def test_sft_loss_falls_by_an_order_of_magnitude(learn_run):
 def test_sft_beats_the_base_model_on_heldout_renders_and_reward(learn_run):
     _, result = learn_run
     base, sft = result.stages["base"], result.stages["sft"]
-    assert base["n"] == sft["n"] == 64
+    assert base["n"] == sft["n"] == HELDOUT_SIZE
     assert base["render_rate"] == 0.0 and base["reward"] == -1.0
     assert sft["render_rate"] >= 0.75, sft["render_rate"]
     assert sft["reward"] > base["reward"] + 0.5
@@ -110,7 +111,7 @@ def test_the_reports_are_written(learn_run):
     learning = json.loads((cfg.run_dir / "learning.json").read_text())
     assert set(learning["stages"]) == {"base", "sft", "rl"}
     for stage in learning["stages"].values():
-        assert len(stage["samples"]) == 64 and "render_rate" in stage and "terms" in stage
+        assert len(stage["samples"]) == HELDOUT_SIZE and "render_rate" in stage and "terms" in stage
     gallery = (cfg.run_dir / "gallery.html").read_text()
     assert gallery.count("<tr>") == 17 and gallery.count("data:image/png;base64,") >= 16 * 2
     assert (cfg.run_dir / "reward_curves.png").stat().st_size > 10_000
