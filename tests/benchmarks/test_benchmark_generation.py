@@ -25,9 +25,14 @@ def test_generated_samples_are_saved_and_scored(server, tmp_path, capsys):
                "--temperature", "0.7", "--out", str(out), "--quiet"])
     assert rc == 0, capsys.readouterr().err
     assert len(server.requests) == 6  # 3 items x 2 samples
-    parts = server.requests[0]["messages"][0]["content"]
-    assert parts[0]["image_url"]["url"].startswith("data:image/png;base64,")
-    assert parts[1]["text"].startswith("Write Python code with RDKit")  # the item's prompt after its <image>
+    # requests arrive concurrently, in no fixed order: each is the item's image, then the item's prompt
+    prompts = []
+    for req in server.requests:
+        parts = req["messages"][0]["content"]
+        assert parts[0]["image_url"]["url"].startswith("data:image/png;base64,")
+        prompts.append(parts[1]["text"])
+    assert sum(p.startswith("Write Python code with RDKit") for p in prompts) == 4  # aspirin, phenol x 2 samples
+    assert sum(p.startswith("Write the SMILES string") for p in prompts) == 2  # ethanol x 2 samples
     saved = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
     assert sorted(r["id"] for r in saved) == ["aspirin", "aspirin", "ethanol", "ethanol", "phenol", "phenol"]
     data = json.loads((out / "results.json").read_text())
