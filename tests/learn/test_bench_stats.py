@@ -7,7 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from vinci_rl.learn.bench import compare, format_differences, paired_ci, summarise, t_quantile
+from vinci_rl.learn.bench import (
+    COMPARISONS,
+    compare,
+    expand_turns,
+    format_differences,
+    paired_ci,
+    refine_comparisons,
+    summarise,
+    t_quantile,
+)
 
 
 @pytest.mark.parametrize("df, expected", [(5, 2.5706), (10, 2.2281), (30, 2.0423), (63, 1.9983), (191, 1.9725)])
@@ -58,5 +67,40 @@ def test_the_demo_prints_one_line_per_comparison_without_a_pooled_row():
     stages = {"base": _stage({k: -1.0 for k in rewards}, 0.0), "sft": _stage(rewards, 1.0),
               "rl": _stage({k: v + 0.1 for k, v in rewards.items()}, 1.0)}  # fmt: skip
     text = format_differences(summarise({3: stages}), pooled=False)
-    assert "  rl - sft: reward                   seed 3: +0.100  [+0.100, +0.100]  render rate +0.00" in text.splitlines()
+    assert "  rl - sft: reward                             seed 3: +0.100  [+0.100, +0.100]  render rate +0.00" in text.splitlines()
     assert "pooled" not in text and len(text.splitlines()) == 1 + 4
+
+
+def _turns_stage(first: dict[str, float], last: dict[str, float], cells: tuple[float, float] = (0.5, 0.5)) -> dict:
+    turns = [_stage(first, 1.0), _stage(last, 1.0)]
+    for turn, c in zip(turns, cells):
+        for sample in turn["samples"]:
+            sample["task"] = {"cell_accuracy": c}
+        turn["task"] = {"cell_accuracy": c}
+    return {**turns[-1], "turns": turns}
+
+
+def test_the_refine_variant_compares_turn_2_with_turn_1_and_the_gains_across_stages():
+    rng = np.random.default_rng(1)
+    ids = [f"p{i}" for i in range(64)]
+    first = {k: float(rng.normal(-0.2, 0.3)) for k in ids}
+    noise = {k: float(rng.normal(0, 0.05)) for k in ids}
+    stages = {
+        "base": _turns_stage({k: -1.0 for k in ids}, {k: -1.0 for k in ids}),
+        # SFT: turn 2 worse by 0.05 on every prompt; RL: turn 2 better by 0.1 + noise (mean ~0.1)
+        "sft": _turns_stage(first, {k: v - 0.05 for k, v in first.items()}, cells=(0.6, 0.5)),
+        "rl": _turns_stage(first, {k: v + 0.1 + noise[k] for k, v in first.items()}, cells=(0.6, 0.7)),
+    }
+    expanded = expand_turns(stages)
+    assert {"sft@1", "sft@2", "rl@1", "rl@2", "sft:gain", "rl:gain", "base:gain"} <= set(expanded)
+    summary = summarise({0: expanded}, comparisons=COMPARISONS + refine_comparisons(2))
+    assert summary["sft@2 - sft@1: reward"]["pooled"]["mean"] == pytest.approx(-0.05)
+    rl = summary["rl@2 - rl@1: reward"]["pooled"]
+    assert rl["low"] > 0 and rl["mean"] == pytest.approx(0.1 + np.mean(list(noise.values())))
+    # the difference of differences: RL's per-prompt gain against SFT's
+    did = summary["rl:gain - sft:gain: reward"]["pooled"]
+    assert did["mean"] == pytest.approx(rl["mean"] + 0.05) and did["n"] == 64
+    assert summary["rl:gain - sft:gain: cell_accuracy"]["pooled"]["mean"] == pytest.approx(0.1 - (-0.1))
+    assert summary["rl@1 - sft@1: reward"]["pooled"]["mean"] == 0.0
+    # no sft_longer stage: its comparisons are left out, the rest stay
+    assert not any("sft_longer" in k for k in summary) and "rl - sft: reward" in summary

@@ -12,8 +12,8 @@ from vinci_rl.train.recipe import RecipeError, base_config_name, check_recipe, c
 
 RECIPES = sorted((Path(__file__).resolve().parents[2] / "recipes").glob("*.yaml"))
 EXPECTED = {
-    "chart_python", "chem", "html", "latex_tikz", "learn_tiny_cpu", "refine_chart", "refine_tiny_cpu", "sft_tiny_cpu",
-    "sft_warmstart", "svg_rlrf", "tiny_cpu", "unified_vincicoder",
+    "chart_python", "chem", "html", "latex_tikz", "learn_tiny_cpu", "refine_chart", "refine_learn_tiny_cpu",
+    "refine_tiny_cpu", "sft_tiny_cpu", "sft_warmstart", "svg_rlrf", "tiny_cpu", "unified_vincicoder",
 }  # fmt: skip
 
 

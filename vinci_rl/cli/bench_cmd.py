@@ -7,6 +7,8 @@ see vinci_rl/schedule/bench.py.
 tokens/s, ratios); see vinci_rl/train/bench_modes.py.
 `bench learn` runs base -> SFT -> GRPO (and SFT trained longer for GRPO's wall time) per seed and prints held-out
 reward differences with paired 95% confidence intervals; see vinci_rl/learn/bench.py (~15 min per seed on 2 cores).
+`bench learn --refine` is its render-and-refine variant: SFT with refinement rows, 2-turn GRPO, 2-turn evaluations;
+it reports per stage whether turn 2 beats turn 1 (default run folder runs/bench-learn-refine).
 
     vinci-rl bench reward                      # quick default (16 samples per language), a minute or two on 2 cores
     vinci-rl bench reward --samples 64 --json  # last stdout line: one JSON object
@@ -46,10 +48,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, default=3, help="learn: seeds 0..N-1 (default 3)")
     parser.add_argument("--sft-steps", type=int, help="learn: SFT steps (default: the demo's)")
     parser.add_argument("--grpo-steps", type=int, help="learn: GRPO steps (default: the demo's)")
+    parser.add_argument(
+        "--refine", action="store_true",
+        help="learn: the render-and-refine variant (refinement rows in SFT, 2-turn GRPO and evaluations: does turn 2 beat turn 1?)",
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
-    args.run_dir = (args.run_dir or Path(f"runs/bench-{args.bench}")).resolve()
+    if args.refine and args.bench != "learn":
+        raise CliError(f"--refine is a variant of `bench learn`, not of `bench {args.bench}`")
+    default_dir = f"runs/bench-{args.bench}" + ("-refine" if args.refine else "")
+    args.run_dir = (args.run_dir or Path(default_dir)).resolve()
     if args.bench in ("schedule", "modes"):
         return _run_training_bench(args)
     if args.bench == "soak":  # reward_workers/bench/soak.py: >= 10,000 mixed samples through the pool, RSS over time
@@ -103,12 +112,14 @@ def _run_learn(args: argparse.Namespace) -> int:
     import sys
     from dataclasses import replace
 
-    from vinci_rl.learn.bench import run_bench
+    from vinci_rl.learn.bench import refine_variant, run_bench
     from vinci_rl.learn.pipeline import LearnConfig, StageError
 
     if args.seeds < 1:
         raise CliError(f"--seeds must be >= 1, got {args.seeds}")
     cfg = LearnConfig(run_dir=args.run_dir)
+    if args.refine:
+        cfg = refine_variant(cfg)
     for name in ("sft_steps", "grpo_steps"):
         value = getattr(args, name)
         if value is not None:

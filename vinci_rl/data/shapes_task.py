@@ -211,3 +211,22 @@ def scene_scores(pred_code: str | None, gt_code: str) -> dict[str, float]:
         "background_ok": float(bg == gt_bg),
         "scene_exact": float(exact == 1.0 and bg == gt_bg),
     }
+
+
+def build_refine_rows(data_dir, n: int, seed: int = 0) -> dict:
+    """DATA/refine.parquet: n render-and-refine SFT rows (vinci_rl/data/refine_examples.py) from DATA/train.parquet,
+    with the task's own prompt; returns the build's counts (built, per perturbation kind, rejected candidates)."""
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    from vinci_rl.data.refine_examples import refine_rows
+    from vinci_rl.data.rows import PROMPT_TEMPLATE, write_rows
+    from vinci_rl.render import Renderer
+
+    data = Path(data_dir)
+    rows = pq.read_table(data / "train.parquet").to_pylist()
+    with Renderer() as renderer:
+        examples, stats = refine_rows(rows, n, seed, renderer, lambda _language: PROMPT_TEMPLATE)
+    write_rows(data / "refine.parquet", examples)
+    return stats.to_dict()

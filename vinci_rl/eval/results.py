@@ -68,6 +68,8 @@ class EvalResult:
     unmatched: list[str] = field(default_factory=list)  # prediction keys not in the test set
     elapsed_s: float = 0.0
     turns: dict[str, Any] | None = None  # --turns: aggregate_turns(...); the table and samples are the final turn's
+    # --turns: every row's result after each turn (turn_samples[-1] is `samples`); not written to eval.json
+    turn_samples: list[list[SampleResult]] = field(default_factory=list, repr=False)
 
     @property
     def nothing_rendered(self) -> bool:
@@ -77,6 +79,7 @@ class EvalResult:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d.pop("turn_samples")
         d["samples"] = [asdict(s) for s in self.samples]
         return d
 

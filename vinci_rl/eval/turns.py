@@ -71,7 +71,9 @@ def evaluate_turns(cfg: EvalConfig, refine: RefineConfig, renderer: Any = None) 
         s.turn_rewards, s.stop = list(row.rewards), row.stop or ""
     run.notes.append(_rules_note(refine, cfg.predictions is not None))
     turns = {**aggregate_turns(scored.per_turn, scored.answered), "rules": asdict(refine)}
-    return finish_run(cfg, run, samples, scored.thumbs, scored.unmatched, pred_path, turns)
+    result = finish_run(cfg, run, samples, scored.thumbs, scored.unmatched, pred_path, turns)
+    result.turn_samples = scored.per_turn
+    return result
 
 
 @dataclass

@@ -4,6 +4,12 @@ Per seed: base -> SFT -> GRPO, plus the control "SFT continued for GRPO's wall t
 checkpoint), all evaluated with the same code path. For each comparison (SFT - base, RL - SFT, SFT longer - SFT,
 RL - SFT longer) it prints the mean difference of the held-out reward with a paired 95% confidence interval over
 the held-out prompts (Student t), per seed and pooled over seeds, and the render-rate differences.
+
+`--refine` (render and refine): the SFT data also holds refinement rows, GRPO runs the 2-turn vinci_refine_agent
+loop (recipes/refine_learn_tiny_cpu.yaml) and every evaluation takes 2 turns, the render of turn 1 shown back to
+the model. Stage "<s>@<t>" is stage s's answers after turn t and "<s>:gain" its per-prompt final - first turn
+change; the comparisons ask whether turn 2 beats turn 1 for each stage, and whether GRPO's gain from the second
+turn beats SFT's (a difference of differences, paired per prompt).
 """
 
 from __future__ import annotations
@@ -48,6 +54,66 @@ def paired_ci(a: list[float], b: list[float], level: float = 0.95) -> dict[str, 
     return {"n": n, "mean": mean, "low": mean - half, "high": mean + half}
 
 
+REFINE_EXAMPLES = 2000  # refinement rows added to the 4000 task rows of the SFT stage
+REFINE_TURNS = 2
+REFINE_STAGES = ("sft", "rl", "sft_longer")
+
+
+def refine_variant(cfg):
+    """The LearnConfig of `bench learn --refine`: refinement rows for SFT (and room for their two answers and
+    two images), the render-and-refine GRPO recipe, every evaluation over REFINE_TURNS turns."""
+    from vinci_rl.learn.pipeline import REPO_RECIPES
+
+    return replace(
+        cfg,
+        refine_examples=REFINE_EXAMPLES,
+        turns=REFINE_TURNS,
+        grpo_recipe=REPO_RECIPES / "refine_learn_tiny_cpu.yaml",
+        sft_overrides=["data.max_length=352", *cfg.sft_overrides],
+    )
+
+
+def refine_comparisons(turns: int = REFINE_TURNS) -> tuple[tuple[str, str], ...]:
+    """Turn K against turn 1 per stage; RL's gain from refining against SFT's; RL against SFT at turn K and 1."""
+    last = f"@{turns}"
+    per_stage = tuple((f"{s}{last}", f"{s}@1") for s in REFINE_STAGES)
+    gains = (("rl:gain", "sft:gain"), ("rl:gain", "sft_longer:gain"))
+    across = (("rl" + last, "sft" + last), ("rl@1", "sft@1"), ("rl" + last, "sft_longer" + last))
+    return per_stage + gains + across
+
+
+def expand_turns(stages: dict[str, dict]) -> dict[str, dict]:
+    """The stages plus "<s>@<t>" (stage s after turn t) and "<s>:gain" (final - first turn, per prompt) for every
+    stage evaluated over several turns."""
+    out = dict(stages)
+    for name, st in stages.items():
+        turns = st.get("turns") or []
+        for t, summary in enumerate(turns, 1):
+            out[f"{name}@{t}"] = summary
+        if len(turns) > 1:
+            out[f"{name}:gain"] = _gain(turns[-1], turns[0])
+    return out
+
+
+def _gain(last: dict, first: dict) -> dict:
+    """A pseudo-stage whose per-prompt values are last - first (reward and task scores) and whose render rate is
+    the change of render rate: comparing two gains is a paired difference of differences."""
+    before = {s["id"]: s for s in first["samples"]}
+    samples = [
+        {"id": s["id"], "reward": s["reward"] - before[s["id"]]["reward"],
+         "task": {k: v - before[s["id"]]["task"][k] for k, v in s["task"].items()}}
+        for s in last["samples"] if s["id"] in before
+    ]  # fmt: skip
+    return {
+        "n": len(samples),
+        "render_rate": last["render_rate"] - first["render_rate"],
+        "reward": float(np.mean([s["reward"] for s in samples])),
+        "terms": {},
+        "task": {k: float(np.mean([s["task"][k] for s in samples])) for k in first["task"]},
+        "samples": samples,
+    }
+
+
 def _per_prompt(stage: dict, metric: str) -> dict[str, float]:
     return {s["id"]: float(s[metric] if metric == "reward" else s["task"][metric]) for s in stage["samples"]}
 
@@ -62,11 +128,11 @@ def compare(stages: dict[str, dict], a: str, b: str, metric: str = "reward") -> 
     return xa, xb, row
 
 
-def summarise(per_seed: dict[int, dict[str, dict]], metrics: tuple[str, ...] = METRICS) -> dict:
+def summarise(per_seed: dict[int, dict[str, dict]], metrics: tuple[str, ...] = METRICS, comparisons=COMPARISONS) -> dict:
     """"<a> - <b>: <metric>" -> {"per_seed": {seed: row}, "pooled": row} for every comparison the seeds have."""
     out = {}
     for metric in metrics:
-        for a, b in COMPARISONS:
+        for a, b in comparisons:
             if not all(a in st and b in st for st in per_seed.values()):
                 continue
             rows, pool_a, pool_b = {}, [], []
@@ -79,12 +145,12 @@ def summarise(per_seed: dict[int, dict[str, dict]], metrics: tuple[str, ...] = M
 
 
 def format_summary(summary: dict, per_seed: dict[int, dict[str, dict]]) -> str:
-    lines = ["held-out means per stage (reward; render rate; cells right):"]
+    lines = ["held-out means per stage (reward; render rate; cells right; a gain: turn K - turn 1 of each):"]
     for seed, stages in per_seed.items():
-        cells = "  ".join(
-            f"{k} {v['reward']:+.3f}; {v['render_rate']:.2f}; {v['task']['cell_accuracy']:.3f}" for k, v in stages.items()
-        )
-        lines.append(f"  seed {seed}: {cells}")
+        lines.append(f"  seed {seed}:")
+        lines += [
+            f"    {k:<16} {v['reward']:+.3f}; {v['render_rate']:+.2f}; {v['task']['cell_accuracy']:+.3f}" for k, v in stages.items()
+        ]
     return "\n".join(lines) + "\n" + format_differences(summary)
 
 
@@ -94,27 +160,31 @@ def format_differences(summary: dict, pooled: bool = True) -> str:
     for name, block in summary.items():
         for seed, r in block["per_seed"].items():
             lines.append(
-                f"  {name:<34} seed {seed}: {r['mean']:+.3f}  [{r['low']:+.3f}, {r['high']:+.3f}]"
+                f"  {name:<44} seed {seed}: {r['mean']:+.3f}  [{r['low']:+.3f}, {r['high']:+.3f}]"
                 f"  render rate {r['render_rate_diff']:+.2f}"
             )
         p = block["pooled"]
         if pooled:
-            lines.append(f"  {name:<34} pooled: {p['mean']:+.3f}  [{p['low']:+.3f}, {p['high']:+.3f}]  (n={p['n']})")
+            lines.append(f"  {name:<44} pooled: {p['mean']:+.3f}  [{p['low']:+.3f}, {p['high']:+.3f}]  (n={p['n']})")
     return "\n".join(lines)
 
 
 def run_bench(base_cfg, seeds: list[int], out: IO[str]) -> dict:
-    """The pipeline once per seed (in RUN_DIR/seed<k>), then the summary; written to RUN_DIR/bench_learn.json."""
+    """The pipeline once per seed (in RUN_DIR/seed<k>), then the summary; written to RUN_DIR/bench_learn.json.
+    With base_cfg.turns > 1 (refine_variant), the per-turn stages and the refine comparisons too."""
     from vinci_rl.learn.pipeline import run_pipeline
+
+    multi_turn = base_cfg.turns > 1
 
     per_seed, timings = {}, {}
     for seed in seeds:
         cfg = replace(base_cfg, seed=seed, run_dir=Path(base_cfg.run_dir) / f"seed{seed}")
         out.write(f"[bench learn] seed {seed} -> {cfg.run_dir}\n")
         result = run_pipeline(cfg, out, sft_longer=True)
-        per_seed[seed] = result.stages
+        per_seed[seed] = expand_turns(result.stages) if multi_turn else result.stages
         timings[seed] = {name: r.wall_s for name, r in result.runs.items()}
-    summary = summarise(per_seed)
+    comparisons = COMPARISONS + (refine_comparisons(base_cfg.turns) if multi_turn else ())
+    summary = summarise(per_seed, comparisons=comparisons)
     report = {
         "seeds": seeds,
         "stages": {

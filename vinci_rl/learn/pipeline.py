@@ -42,6 +42,10 @@ class LearnConfig:
     sft_overrides: list[str] = field(default_factory=list)
     grpo_overrides: list[str] = field(default_factory=list)
     verbose: bool = False
+    # render and refine: refinement rows added to the SFT data (DATA/refine.parquet), and the answers per held-out
+    # row in every evaluation (> 1: each answer's render goes back to the model, the turn rules of grpo_recipe)
+    refine_examples: int = 0
+    turns: int = 1
 
 
 @dataclass
@@ -60,7 +64,18 @@ def build_inputs(cfg: LearnConfig, out: IO[str]) -> tuple[Path, Path]:
     model = make_tiny_model(cfg.run_dir / "model", cfg.kind, seed=cfg.seed, extra_corpus=tokenizer_corpus(), size="learner")
     summary = build_shapes_set(cfg.run_dir / "data", cfg.n_train, cfg.seed, str(model))
     out.write(f"[learn] base model {model} ({cfg.kind}, learner size); data {summary['rows']}\n")
+    if cfg.refine_examples:
+        from vinci_rl.data.shapes_task import build_refine_rows
+
+        stats = build_refine_rows(cfg.run_dir / "data", cfg.refine_examples, cfg.seed)
+        out.write(f"[learn] refinement rows for SFT: {stats['built']} built ({stats['kinds']})\n")
     return model, cfg.run_dir / "data"
+
+
+def sft_train_files(cfg: LearnConfig, data: Path) -> str:
+    """The SFT stage's data.train_files: the task's rows, and the refinement rows when the run has them."""
+    files = [data / "train.parquet", *([data / "refine.parquet"] if cfg.refine_examples else [])]
+    return str(files[0]) if len(files) == 1 else "[" + ",".join(str(f) for f in files) + "]"
 
 
 def run_vinci(args: list[str], log_name: Path, verbose: bool) -> float:
@@ -78,7 +93,7 @@ def sft_stage(cfg: LearnConfig, name: str, init_model: Path, data: Path, steps: 
     run_dir = cfg.run_dir / name
     args = [
         "sft", str(cfg.sft_recipe),
-        f"data.train_files={data / 'train.parquet'}",
+        f"data.train_files={sft_train_files(cfg, data)}",
         f"data.val_files={data / 'heldout.parquet'}",
         f"model.path={init_model}",
         f"trainer.total_training_steps={steps}",
@@ -97,7 +112,7 @@ def _epochs_for(steps: int, cfg: LearnConfig) -> int:
     from omegaconf import OmegaConf
 
     batch = int(OmegaConf.load(cfg.sft_recipe).data.train_batch_size)
-    per_epoch = max(1, cfg.n_train // batch)
+    per_epoch = max(1, (cfg.n_train + cfg.refine_examples) // batch)
     return max(1, -(-steps // per_epoch))
 
 
@@ -125,9 +140,11 @@ def grpo_stage(cfg: LearnConfig, sft_model: Path, data: Path) -> StageRun:
 
 
 def eval_stage(cfg: LearnConfig, name: str, model: Path, data: Path, out: IO[str]):
-    """The held-out evaluation of one model: the same code path as `vinci-rl eval --local-model`."""
+    """The held-out evaluation of one model: the same code path as `vinci-rl eval --local-model` (with
+    `--turns K --reward GRPO_RECIPE` when the run evaluates K turns)."""
     from vinci_rl.eval import EvalConfig, evaluate
     from vinci_rl.eval.local_model import LocalModelConfig
+    from vinci_rl.eval.turns import evaluate_turns, refine_config
 
     local = LocalModelConfig(str(model), max_tokens=cfg.eval_max_tokens, temperature=0.0, batch_size=64, seed=cfg.seed)
     ecfg = EvalConfig(
@@ -138,6 +155,11 @@ def eval_stage(cfg: LearnConfig, name: str, model: Path, data: Path, out: IO[str
         title=f"held-out evaluation: {name}",
         progress=False,
     )
+    if cfg.turns > 1:
+        result = evaluate_turns(ecfg, refine_config(cfg.turns, str(cfg.grpo_recipe)))
+        for row in result.turns["per_turn"]:
+            out.write(f"[learn] eval {name:>4} turn {row['turn']}: render rate {row['render_rate']:.2f}  mean reward {row['reward']:+.3f}\n")
+        return result
     result = evaluate(ecfg)
     row = result.table["overall"]
     out.write(f"[learn] eval {name:>4}: render rate {row['render_rate']:.2f}  mean reward {row['reward']:+.3f}\n")

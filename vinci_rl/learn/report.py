@@ -18,13 +18,22 @@ STAGE_TITLES = {"base": "base", "sft": "SFT", "rl": "RL", "sft_longer": "SFT, tr
 
 def stage_summary(result, ground_truth: dict[str, str]) -> dict:
     """One stage's held-out results: render rate, mean reward, the mean of every reward term, the task's own
-    correctness scores (independent of the reward: does the answer get the scene right?), per-sample values."""
-    from vinci_rl.data.shapes_task import scene_scores
+    correctness scores (independent of the reward: does the answer get the scene right?), per-sample values. A
+    multi-turn evaluation's are the final turn's, with the same summary of every turn under "turns"."""
+    summary = samples_summary(result.samples, ground_truth)
+    if result.turn_samples:
+        summary["turns"] = [samples_summary(samples, ground_truth) for samples in result.turn_samples]
+    return summary
 
-    samples = result.samples
+
+def samples_summary(samples, ground_truth: dict[str, str]) -> dict:
+    """stage_summary of a list of SampleResult (every held-out row once)."""
+    from vinci_rl.data.shapes_task import scene_scores
+    from vinci_rl.eval.results import aggregate
+
     terms = sorted({t for s in samples for t in s.reward_terms})
     task = {s.id: scene_scores(s.code if s.rendered else None, ground_truth[s.id]) for s in samples}
-    row = result.table["overall"]
+    row = aggregate(samples)["overall"]
     return {
         "n": row["n"],
         "render_rate": row["render_rate"],
