@@ -129,6 +129,10 @@ def test_a_repeated_answer_ends_the_row_and_scores_appear_when_asked(tasks, serv
     result = evaluate_turns(cfg, refine_config(3, show_scores=True), renderer=renderer)
     assert [row["answered"] for row in result.turns["per_turn"]] == [3, 3, 0]  # turn 2 repeats turn 1: stop
     assert result.turns["stops"] == {"repeat": 3} and result.turns["improved_rate"] == 0.0
+    # every row's result after each turn (a stopped row keeps its answer); eval.json keeps only the per-turn means
+    assert len(result.turn_samples) == 3 and result.turn_samples[-1] == result.samples
+    assert [s.metrics["reward"] for s in result.turn_samples[2]] == [s.metrics["reward"] for s in result.turn_samples[0]]
+    assert "turn_samples" not in json.loads((tmp_path / "eval.json").read_text())
     feedback = next(r for r in server.requests if len(r["messages"]) == 3)["messages"][2]["content"][1]["text"]
     assert feedback.startswith(DEFAULT_FEEDBACK) and "Score " in feedback and "pixel_l2 " in feedback
 

@@ -94,12 +94,9 @@ def _lpips_model(ctx: MetricContext):
         raise MissingWeights("--lpips", "UniSVG LPIPS", f"{ctx.lpips_path} does not exist")
     if importlib.util.find_spec("lpips") is None:
         raise MissingWeights("--lpips", "UniSVG LPIPS", "the 'lpips' package is not installed (pip install lpips)")
-    import lpips
-    import torch
+    from vinci_rl.reward.terms.perceptual import load_lpips
 
-    model = lpips.LPIPS(net="alex", pretrained=False, pnet_rand=True, verbose=False)
-    model.load_state_dict(torch.load(ctx.lpips_path, map_location="cpu"))
-    return model.to(ctx.device).eval()
+    return load_lpips(ctx.lpips_path, "alex", ctx.device)
 
 
 def lpips_distance(ctx: MetricContext, a: np.ndarray, b: np.ndarray) -> float:

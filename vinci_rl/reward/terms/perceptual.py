@@ -48,6 +48,17 @@ def _to_tensor(image: np.ndarray, size: int | None) -> Any:
     return x.unsqueeze(0)
 
 
+def load_lpips(path: str | Path, net: str = "alex", device: str = "cpu") -> Any:
+    """lpips.LPIPS(net) in eval mode with its whole state_dict (backbone and linear layers) read from `path`: no
+    download (the reward term, `eval --lpips` and UniSVG's LPIPS all load it here)."""
+    import lpips
+    import torch
+
+    model = lpips.LPIPS(net=net, pretrained=False, pnet_rand=True, verbose=False)
+    model.load_state_dict(torch.load(path, map_location="cpu"))
+    return model.to(device).eval()
+
+
 class LpipsTerm:
     """clip(1 - 2 * LPIPS(pred, ref), -1, 1). Weights: a state_dict of lpips.LPIPS(net=cfg.net) at cfg.path."""
 
@@ -65,12 +76,7 @@ class LpipsTerm:
         if self._model is None:
             path = _require_path(self.config.path, "reward.lpips.path")
             _require("lpips", "lpips")
-            import lpips
-            import torch
-
-            model = lpips.LPIPS(net=self.config.net, pretrained=False, pnet_rand=True, verbose=False)
-            model.load_state_dict(torch.load(path, map_location="cpu"))
-            self._model = model.to(_device(self.config.device)).eval()
+            self._model = load_lpips(path, self.config.net, _device(self.config.device))
         return self._model
 
     def __call__(self, pred: np.ndarray, ref: np.ndarray) -> float:
