@@ -212,3 +212,5 @@ def test_per_turn_reward_metrics_are_logged(refine_run):
         assert 0.0 <= data["reward/refine/improved/mean"] <= 1.0
         assert data["reward/refine/turns/mean"] == 2.0
         assert data["reward/samples"] == PROMPTS * N
+        # the loop stamps each trajectory's end of generation: the final turns' scoring time is measured
+        assert data["reward_pool/exposed_s"] >= 0.0 and data["reward_pool/compute_s"] > 0.0

@@ -32,6 +32,7 @@ from vinci_rl.reward.plan import read_answer
 from vinci_rl.schedule.max_length import BUDGET_KEY
 from vinci_rl.schedule.weight_ramp import WEIGHT_KEY
 from vinci_rl.train.reward_manager import ramp_of, ramped_overall, shared_backend, vinci_section
+from vinci_rl.train.reward_timing import mark_generated
 from vinci_rl.train.sample_fields import SampleFieldError, reward_inputs
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,9 @@ class RefineAgentLoop(AgentLoopBase):
         extra.update({FIELD: record, "turn_scores": [s["overall"] for s in scored], "tool_rewards": []})
         if self.refine.trace_dir:
             write_trace(self.refine.trace_dir, kwargs, roll, record, turn_texts)
-        return self._output(roll, mm_kwargs, metrics, extra)
+        # the trajectory's end of generation, for the step's exposed reward time (reward_pool/exposed_s): the
+        # feedback scorings between turns belong to the rollout; the final turn's scoring follows this
+        return mark_generated(self._output(roll, mm_kwargs, metrics, extra))
 
     def _room(self, roll: _Rollout, budget) -> int:
         """Response tokens left for another feedback turn and answer (within the trajectory's budget too)."""
