@@ -74,12 +74,11 @@ def refine_variant(cfg):
 
 
 def refine_comparisons(turns: int = REFINE_TURNS) -> tuple[tuple[str, str], ...]:
-    """Turn K against turn 1 per stage; RL's gain from refining against SFT's; RL against SFT at turn K and 1."""
-    last = f"@{turns}"
-    per_stage = tuple((f"{s}{last}", f"{s}@1") for s in REFINE_STAGES)
+    """Turn K against turn 1 per stage; RL's gain from refining against SFT's; RL against SFT at turn 1 (at turn K,
+    the final answers, that is COMPARISONS' "rl - sft")."""
+    per_stage = tuple((f"{s}@{turns}", f"{s}@1") for s in REFINE_STAGES)
     gains = (("rl:gain", "sft:gain"), ("rl:gain", "sft_longer:gain"))
-    across = (("rl" + last, "sft" + last), ("rl@1", "sft@1"), ("rl" + last, "sft_longer" + last))
-    return per_stage + gains + across
+    return per_stage + gains + (("rl@1", "sft@1"),)
 
 
 def expand_turns(stages: dict[str, dict]) -> dict[str, dict]:
