@@ -61,3 +61,25 @@ def test_the_variant_trains_sft_on_both_sets_and_grpo_with_the_refine_loop(tmp_p
         assert OmegaConf.select(grpo, key) == OmegaConf.select(single, key) is not None, key
     assert grpo.vinci.schedule == single.vinci.schedule and grpo.vinci.reward == single.vinci.reward
     assert grpo.data.max_response_length > 2 * single.data.max_response_length  # two answers and a feedback turn
+
+
+def test_a_seed_finished_with_the_same_settings_is_read_back_not_run_again(tmp_path):
+    from dataclasses import replace
+
+    from vinci_rl.learn.bench import finished_seed
+    from vinci_rl.learn.pipeline import config_record
+    from vinci_rl.learn.report import write_learning_json
+
+    cfg = refine_variant(LearnConfig(run_dir=tmp_path, seed=2))
+    assert finished_seed(cfg) is None
+    stages = {name: {"reward": 0.1, "samples": []} for name in ("base", "sft", "rl", "sft_longer")}
+    times = {"sft_s": 420.0, "rl_s": 770.0, "sft_longer_s": 745.0, "total_s": 2000.0}
+    # written by a checkout elsewhere: the recipes are compared by file name
+    elsewhere = {**config_record(cfg), "grpo_recipe": "/other/checkout/recipes/refine_learn_tiny_cpu.yaml"}
+    write_learning_json(tmp_path / "learning.json", elsewhere, stages, times)
+    assert finished_seed(cfg) == (stages, {"sft": 420.0, "rl": 770.0, "sft_longer": 745.0})
+    for changed in (replace(cfg, grpo_steps=31), replace(cfg, refine_examples=10), LearnConfig(run_dir=tmp_path, seed=2)):
+        assert finished_seed(changed) is None  # other settings: the seed runs again
+    without_control = {k: v for k, v in stages.items() if k != "sft_longer"}
+    write_learning_json(tmp_path / "learning.json", config_record(cfg), without_control, times)  # a demo's run
+    assert finished_seed(cfg) is None

@@ -45,7 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=5, help="schedule / modes: GRPO steps per run (default 5)")
     parser.add_argument("--run-dir", type=Path, help="schedule / learn: where runs go (default runs/bench-<name>)")
     parser.add_argument("--soak-samples", type=int, default=10_000, help="soak: samples in all (default 10000)")
-    parser.add_argument("--seeds", type=int, default=3, help="learn: seeds 0..N-1 (default 3)")
+    parser.add_argument(
+        "--seeds", type=int, default=3,
+        help="learn: seeds 0..N-1 (default 3); a seed already finished in --run-dir with the same settings is read back",
+    )  # fmt: skip
     parser.add_argument("--sft-steps", type=int, help="learn: SFT steps (default: the demo's)")
     parser.add_argument("--grpo-steps", type=int, help="learn: GRPO steps (default: the demo's)")
     parser.add_argument(

@@ -168,9 +168,29 @@ def format_differences(summary: dict, pooled: bool = True) -> str:
     return "\n".join(lines)
 
 
+def finished_seed(cfg) -> tuple[dict, dict] | None:
+    """(stages, stage wall times) of a seed that a run in cfg.run_dir finished with the same settings (recipes
+    compared by file name), read from its learning.json; None when there is none (the seed runs)."""
+    from vinci_rl.learn.pipeline import config_record
+
+    path = Path(cfg.run_dir) / "learning.json"
+    if not path.is_file():
+        return None
+    saved = json.loads(path.read_text())
+
+    def settings(config: dict) -> dict:
+        return {k: Path(v).name if k.endswith("_recipe") else v for k, v in config.items()}
+
+    if settings(saved.get("config", {})) != settings(config_record(cfg)) or "sft_longer" not in saved.get("stages", {}):
+        return None
+    times = {k.removesuffix("_s"): v for k, v in saved.get("timings_s", {}).items() if k != "total_s"}
+    return saved["stages"], times
+
+
 def run_bench(base_cfg, seeds: list[int], out: IO[str]) -> dict:
-    """The pipeline once per seed (in RUN_DIR/seed<k>), then the summary; written to RUN_DIR/bench_learn.json.
-    With base_cfg.turns > 1 (refine_variant), the per-turn stages and the refine comparisons too."""
+    """The pipeline once per seed (in RUN_DIR/seed<k>; a seed finished before with the same settings is read back,
+    not run again), then the summary; written to RUN_DIR/bench_learn.json. With base_cfg.turns > 1
+    (refine_variant), the per-turn stages and the refine comparisons too."""
     from vinci_rl.learn.pipeline import run_pipeline
 
     multi_turn = base_cfg.turns > 1
@@ -178,10 +198,15 @@ def run_bench(base_cfg, seeds: list[int], out: IO[str]) -> dict:
     per_seed, timings = {}, {}
     for seed in seeds:
         cfg = replace(base_cfg, seed=seed, run_dir=Path(base_cfg.run_dir) / f"seed{seed}")
-        out.write(f"[bench learn] seed {seed} -> {cfg.run_dir}\n")
-        result = run_pipeline(cfg, out, sft_longer=True)
-        per_seed[seed] = expand_turns(result.stages) if multi_turn else result.stages
-        timings[seed] = {name: r.wall_s for name, r in result.runs.items()}
+        done = finished_seed(cfg)
+        if done is not None:
+            out.write(f"[bench learn] seed {seed}: finished before with these settings, read from {cfg.run_dir / 'learning.json'}\n")
+            stages, timings[seed] = done
+        else:
+            out.write(f"[bench learn] seed {seed} -> {cfg.run_dir}\n")
+            result = run_pipeline(cfg, out, sft_longer=True)
+            stages, timings[seed] = result.stages, {name: r.wall_s for name, r in result.runs.items()}
+        per_seed[seed] = expand_turns(stages) if multi_turn else stages
     comparisons = COMPARISONS + (refine_comparisons(base_cfg.turns) if multi_turn else ())
     summary = summarise(per_seed, comparisons=comparisons)
     report = {

@@ -208,16 +208,20 @@ def ground_truths(parquet: Path) -> dict[str, str]:
     return {str(e["id"]): r["ground_truth"] for e, r in zip(df.extra_info, df.reward_model)}
 
 
-def write_reports(cfg: LearnConfig, stages: dict, runs: dict[str, StageRun], data: Path, timings: dict) -> dict[str, Path]:
+def config_record(cfg: LearnConfig) -> dict:
+    """The run's settings as learning.json records them (paths as strings)."""
     from dataclasses import asdict
 
+    return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
+
+
+def write_reports(cfg: LearnConfig, stages: dict, runs: dict[str, StageRun], data: Path, timings: dict) -> dict[str, Path]:
     from vinci_rl.learn import report
 
     baselines = {name: stages[name]["reward"] for name in ("sft", "rl") if name in stages}
     eval_dirs = {name: cfg.run_dir / "eval" / name for name in stages}
-    config = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
     return {
-        "learning": report.write_learning_json(cfg.run_dir / "learning.json", config, stages, timings),
+        "learning": report.write_learning_json(cfg.run_dir / "learning.json", config_record(cfg), stages, timings),
         "reward_curves": report.reward_curves(
             runs["rl"].run_dir / "metrics.jsonl", runs["sft"].run_dir / "metrics.jsonl", baselines,
             cfg.run_dir / "reward_curves.png",
