@@ -83,3 +83,19 @@ def test_a_seed_finished_with_the_same_settings_is_read_back_not_run_again(tmp_p
     without_control = {k: v for k, v in stages.items() if k != "sft_longer"}
     write_learning_json(tmp_path / "learning.json", config_record(cfg), without_control, times)  # a demo's run
     assert finished_seed(cfg) is None
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["bench", "reward", "--refine"], "--refine is a variant of `bench learn`"),
+        (["bench", "learn", "--refine", "--seeds", "0"], "--seeds must be >= 1, got 0"),
+        (["bench", "learn", "--refine", "--grpo-steps", "0"], "--grpo-steps must be >= 1, got 0"),
+    ],
+)
+def test_bad_bench_options_are_named_before_anything_runs(args, message, tmp_path, capsys):
+    from vinci_rl.cli import main
+
+    assert main([*args, "--run-dir", str(tmp_path / "run")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
