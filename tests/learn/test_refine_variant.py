@@ -8,7 +8,7 @@ from omegaconf import OmegaConf
 import pytest
 
 from vinci_rl.data.shapes_task import build_refine_rows, parse_scene, train_programs
-from vinci_rl.learn.bench import REFINE_TURNS, refine_variant
+from vinci_rl.learn.bench import refine_variant
 from vinci_rl.learn.pipeline import LearnConfig, sft_train_files
 from vinci_rl.train.recipe import compose_recipe
 
@@ -48,13 +48,13 @@ def test_refinement_rows_carry_the_tasks_prompt_a_wrong_scene_and_only_the_fix_i
 def test_the_variant_trains_sft_on_both_sets_and_grpo_with_the_refine_loop(tmp_path):
     base = LearnConfig(run_dir=tmp_path)
     cfg = refine_variant(base)
-    assert cfg.turns == REFINE_TURNS and cfg.refine_examples > 0
+    assert cfg.turns == 2 and cfg.refine_examples > 0
     assert sft_train_files(base, tmp_path) == str(tmp_path / "train.parquet")
     assert sft_train_files(cfg, tmp_path) == f"[{tmp_path / 'train.parquet'},{tmp_path / 'refine.parquet'}]"
     grpo = compose_recipe(cfg.grpo_recipe)
     single = compose_recipe(base.grpo_recipe)
     assert grpo.actor_rollout_ref.rollout.agent.default_agent_loop == "vinci_refine_agent"
-    assert grpo.vinci.refine.turns == REFINE_TURNS and grpo.vinci.refine.reward == "final"
+    assert grpo.vinci.refine.turns == cfg.turns and grpo.vinci.refine.reward == "final"  # the turns the recipe trains
     # everything else is the single-turn recipe's (one shared file): model, batch, KL, temperature, schedule, reward
     for key in ("actor_rollout_ref.actor.kl_loss_coef", "actor_rollout_ref.rollout.temperature", "actor_rollout_ref.rollout.n",
                 "data.train_batch_size", "trainer.total_training_steps"):  # fmt: skip

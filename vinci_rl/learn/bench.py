@@ -55,25 +55,28 @@ def paired_ci(a: list[float], b: list[float], level: float = 0.95) -> dict[str, 
 
 
 REFINE_EXAMPLES = 2000  # refinement rows added to the 4000 task rows of the SFT stage
-REFINE_TURNS = 2
 REFINE_STAGES = ("sft", "rl", "sft_longer")
 
 
 def refine_variant(cfg):
     """The LearnConfig of `bench learn --refine`: refinement rows for SFT (and room for their two answers and
-    two images), the render-and-refine GRPO recipe, every evaluation over REFINE_TURNS turns."""
+    two images), the render-and-refine GRPO recipe, every evaluation over as many turns as the recipe trains."""
     from vinci_rl.learn.pipeline import REPO_RECIPES
+    from vinci_rl.refine.config import RefineConfig
+    from vinci_rl.train.vinci_block import read_vinci_block
 
+    recipe = REPO_RECIPES / "refine_learn_tiny_cpu.yaml"
+    refine = RefineConfig.from_dict(read_vinci_block(str(recipe), "--refine").get("refine"), f"{recipe}: vinci.refine")
     return replace(
         cfg,
         refine_examples=REFINE_EXAMPLES,
-        turns=REFINE_TURNS,
-        grpo_recipe=REPO_RECIPES / "refine_learn_tiny_cpu.yaml",
+        turns=refine.turns,
+        grpo_recipe=recipe,
         sft_overrides=["data.max_length=352", *cfg.sft_overrides],
     )
 
 
-def refine_comparisons(turns: int = REFINE_TURNS) -> tuple[tuple[str, str], ...]:
+def refine_comparisons(turns: int) -> tuple[tuple[str, str], ...]:
     """Turn K against turn 1 per stage; RL's gain from refining against SFT's; RL against SFT at turn 1 (at turn K,
     the final answers, that is COMPARISONS' "rl - sft")."""
     per_stage = tuple((f"{s}@{turns}", f"{s}@1") for s in REFINE_STAGES)
