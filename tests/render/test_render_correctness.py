@@ -166,6 +166,22 @@ def test_html_javascript_switch(renderer):
     assert res.status == BLANK and red_fraction(res.image) == 0.0
 
 
+SETTLING_PAGE = """<style>body{margin:0} div{width:100vw;height:33vh}
+@keyframes fade{from{background:blue} to{background:red}}
+#a{animation:fade 30s forwards} #b{background:blue;transition:background-color 30s linear} #b.on{background:red}
+#c{animation:fade 30s infinite}</style><div id=a></div><div id=b></div><div id=c></div>
+<script>addEventListener('load', () => { document.body.offsetWidth; document.getElementById('b').className = 'on' })</script>"""
+
+
+def test_html_animations_and_transitions_are_shown_settled(renderer):
+    """A 30 s fade-in and a 30 s transition started on load are drawn at their end (the settled page, as in the
+    author's screenshot, not the frame the timing caught); an endless animation is left running without error."""
+    res = renderer.render("html", SETTLING_PAGE, (60, 60))
+    assert res.status == OK
+    assert red_fraction(res.image[:38]) > 0.95, res.image[::10, 30]  # rows of #a and #b
+    assert red_fraction(res.image[42:]) < 0.5  # #c, endless, is near its start (blue)
+
+
 def test_missing_mermaid_bundle_is_a_clear_failure(tmp_path):
     with Renderer(RenderConfig(mermaid_js=str(tmp_path / "nope.js"))) as r:
         res = r.render("mermaid", "graph LR\n A --> B")

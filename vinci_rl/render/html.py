@@ -11,8 +11,9 @@ turns it off for HTML pages (plotly figures always get it).
 CDN resources: a request for a framework, icon font or web font on a CDN host is answered from the offline mirror
 (cdn_mirror.py) through Playwright's request interception: the bytes come from the mirror folder in this process,
 Chromium still has no network. The screenshot waits for web fonts still loading (from the mirror or data: URLs) and,
-when the page used the mirror, two more frames (the Tailwind Play CDN builds its stylesheet from the DOM). Every request neither `data:` nor mirrored is aborted and
-listed in the result: extra["missing_resources"] (also extra["cdn_served"], extra["cdn_substituted"]).
+when the page used the mirror, two more frames (the Tailwind Play CDN builds its stylesheet from the DOM); animations
+and CSS transitions that end are then finished (the settled page, whatever the timing). Every request neither `data:`
+nor mirrored is aborted and listed in the result: extra["missing_resources"] (also extra["cdn_served"], extra["cdn_substituted"]).
 
 Library pages: plotly figures (from python code) and mermaid diagrams are drawn on dedicated pages that load their
 JS bundle once (plotly.js from the `plotly` package; no CDN, no kaleido); each sample is one page.evaluate() call with
@@ -51,11 +52,18 @@ LIBRARY_PAGE = """<!doctype html><html><head><meta charset="utf-8">
 WATCHDOG_SLACK_S = 2.0
 MAX_LISTED = 20  # missing resources / substitutions listed per render (the count is always exact)
 # Before the screenshot: web fonts still loading are awaited, then two frames (also after any mirrored resource: the
-# Tailwind Play CDN builds its stylesheet from the DOM).
+# Tailwind Play CDN builds its stylesheet from the DOM). Then every animation or CSS transition that ends is finished:
+# the picture is the settled page the author looked at, not a frame of a fade-in or of the transition Bootstrap's
+# `.btn` runs when its stylesheet arrives after the first style pass (which frame was caught depended on timing).
+# Endless animations (spinners) are left where they are.
 SETTLE_JS = """async (mirrored) => {
-  if (!mirrored && document.fonts.status === 'loaded') return;
-  await document.fonts.ready;
-  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  if (mirrored || document.fonts.status !== 'loaded') {
+    await document.fonts.ready;
+    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  }
+  for (const a of document.getAnimations()) {
+    if (a.effect && Number.isFinite(a.effect.getComputedTiming().endTime)) a.finish();
+  }
 }"""
 PLOTLY_DRAW = """async ([fig, w, h]) => {
   const div = document.getElementById('plot');
